@@ -1,0 +1,203 @@
+"""Fixtures shared by the whole suite: real mail server, real server processes.
+
+A test that needs a component this machine lacks is skipped with its reason
+printed, except under CI=true, where a missing component fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (loudly) when ``what`` is missing; under CI=true fail instead."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI requires {what}, and it is not available")
+    pytest.skip(f"SKIPPED: {what} is not available on this machine")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_tasks() -> None:
+    """Run every task that is due, as the worker would, then return."""
+    call_command(
+        "db_worker", batch=True, startup_delay=False, interval=0, reload=False, verbosity=0
+    )
+
+
+@dataclass
+class Mailbox:
+    messages: list[EmailMessage] = field(default_factory=list)
+    port: int = 0
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on loopback; the app is pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            parsed = message_from_bytes(envelope.content, policy=policy.default)
+            assert isinstance(parsed, EmailMessage)
+            box.messages.append(parsed)
+            return "250 Message accepted for delivery"
+
+    box.port = free_port()
+    controller = Controller(Handler(), hostname="127.0.0.1", port=box.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = box.port
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def mail_text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert isinstance(body, EmailMessage)
+    return str(body.get_content())
+
+
+@pytest.fixture
+def petition(db: None) -> Any:
+    from safepassage.campaigns.demo import load_demo
+
+    return load_demo(2026)
+
+
+@dataclass
+class LiveApp:
+    url: str
+    mailbox: Mailbox
+    env: dict[str, str]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture
+def live_app(transactional_db: None, smtp_server: Mailbox) -> Iterator[LiveApp]:
+    """The application as it runs in production: gunicorn plus a worker process."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "SITE_URL": url,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_server.port),
+        "SAFEPASSAGE_DEBUG": "0",
+        "SAFEPASSAGE_DEMO": "0",
+        "COUNT_CACHE_SECONDS": "0",
+        "REPEAT_MAIL_MINUTES": "0",
+        "THROTTLE_PER_IP": "100000",
+        "PYTHONUNBUFFERED": "1",
+    }
+    bin_dir = Path(sys.executable).parent
+    log_dir = Path(settings.DATA_DIR)
+    server_log = open(log_dir / "live-server.log", "ab")  # noqa: SIM115
+    worker_log = open(log_dir / "live-worker.log", "ab")  # noqa: SIM115
+    gunicorn = [str(bin_dir / "gunicorn"), "safepassage.wsgi:application", "--bind"]
+    gunicorn += [f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "2"]
+    gunicorn += ["--threads", "32", "--log-level", "warning"]
+    server = subprocess.Popen(
+        gunicorn,
+        cwd=ROOT,
+        env=env,
+        stdout=server_log,
+        stderr=server_log,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log,
+        stderr=worker_log,
+    )
+    try:
+        _wait_http(f"{url}/healthz", server)
+        yield LiveApp(url=url, mailbox=smtp_server, env=env)
+    finally:
+        for process in (server, worker):
+            process.terminate()
+        for process in (server, worker):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        server_log.close()
+        worker_log.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static() -> None:
+    """Production settings serve hashed static names, which need the manifest."""
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def sign_data(**overrides: str) -> dict[str, str]:
+    """A complete, valid signing form; override fields per test."""
+    data = {
+        "first_name": "Ji-woo",
+        "last_name": "Kim",
+        "email": "ji-woo.kim@example.org",
+        "city": "Seoul",
+        "country": "KR",
+        "region": "KR-11",
+        "contact": "count",
+        "publish_name": "yes",
+    }
+    data.update(overrides)
+    return data

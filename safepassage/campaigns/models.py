@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from safepassage.lib import geo
+from safepassage.lib.markdown import render_markdown
+
+
+def validate_country_code(value: str) -> None:
+    if value not in geo.country_codes():
+        raise ValidationError(
+            _("%(value)s is not an ISO 3166-1 country code."), params={"value": value}
+        )
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.EmailField(_("public contact e-mail"), blank=True)
+    logo = models.ImageField(_("logo"), upload_to="logos/", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+        ARCHIVED = "archived", _("archived")
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    day_of_action = models.DateField(_("day of action"))
+    target_person = models.CharField(_("target person"), max_length=200)
+    target_title = models.CharField(_("target's title"), max_length=200)
+    target_government = models.CharField(
+        _("target government"),
+        max_length=2,
+        validators=[validate_country_code],
+        help_text=_(
+            "ISO 3166-1 alpha-2 code of the government whose missions receive the petition."
+        ),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    organisations = models.ManyToManyField(
+        Organisation, verbose_name=_("member organisations"), related_name="campaigns", blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "title"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_status_valid",
+                condition=Q(status__in=["draft", "open", "closed", "archived"]),
+            ),
+            models.CheckConstraint(
+                name="campaign_year_plausible", condition=Q(year__gte=1900, year__lte=2200)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})"
+
+    def clean(self) -> None:
+        if self.day_of_action and self.year and self.day_of_action.year != self.year:
+            raise ValidationError(
+                {"day_of_action": _("The day of action must fall in the campaign's year.")}
+            )
+
+
+class PetitionQuerySet(models.QuerySet["Petition"]):
+    def public(self) -> PetitionQuerySet:
+        """Petitions a visitor may see: their campaign is no longer a draft."""
+        return self.exclude(campaign__status=Campaign.Status.DRAFT)
+
+
+class Petition(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="petitions")
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    signature_goal = models.PositiveIntegerField(_("signature goal"), default=0)
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    default_language = models.CharField(
+        _("default language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+
+    objects = PetitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["campaign", "slug"]
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        constraints = [
+            models.CheckConstraint(
+                name="petition_closes_after_opening",
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(closes_at__gt=models.F("opens_at")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def get_absolute_url(self) -> str:
+        return reverse("signatures:sign", args=[self.slug])
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        if self.campaign.status != Campaign.Status.OPEN:
+            return False
+        if self.opens_at and now < self.opens_at:
+            return False
+        return not (self.closes_at and now >= self.closes_at)
+
+    def text(self, language: str | None = None) -> PetitionText | None:
+        """The text in the requested language, else the default language, else any."""
+        texts = {t.language: t for t in self.texts.all()}
+        language = (language or get_language() or self.default_language).lower()
+        for candidate in (language, language.split("-")[0], self.default_language):
+            if candidate in texts:
+                return texts[candidate]
+        return next(iter(texts.values()), None)
+
+    def confirmed_count(self) -> int:
+        """Confirmed, unflagged signatures; cached for a few seconds for busy pages."""
+        key = f"petition:{self.pk}:confirmed"
+        count = cache.get(key)
+        if count is None:
+            count = self.signatures.counted().count()
+            cache.set(key, count, settings.COUNT_CACHE_SECONDS)
+        return int(count)
+
+
+class PetitionText(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text (Markdown)"))
+
+    class Meta:
+        ordering = ["petition", "language"]
+        verbose_name = _("petition text")
+        verbose_name_plural = _("petition texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "language"], name="petition_text_one_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
+
+    def body_html(self) -> str:
+        return render_markdown(self.body)

@@ -1,0 +1,14 @@
+"""Periodic upkeep run by every worker: idempotent, so several may overlap."""
+
+from __future__ import annotations
+
+import logging
+
+from safepassage.outbox.tasks import requeue_due
+from safepassage.signatures.services import expire_unconfirmed
+
+logger = logging.getLogger(__name__)
+
+
+def housekeeping() -> dict[str, int]:
+    return {"requeued_mail": requeue_due(), "expired_signatures": expire_unconfirmed()}

@@ -1,0 +1,56 @@
+"""Create the first organiser account once, with a random password."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandParser
+
+ORGANISER_APPS = ["campaigns", "signatures", "outbox"]
+
+
+def organisers_group() -> Group:
+    group, _ = Group.objects.get_or_create(name="Organisers")
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=ORGANISER_APPS))
+    return group
+
+
+class Command(BaseCommand):
+    help = "Create an organiser account (once) and say how to log in."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--username", default="organiser")
+        parser.add_argument(
+            "--credentials-file",
+            default=str(settings.DATA_DIR / "organiser-credentials.txt"),
+            help="where the generated password is kept for the demo (mode 600)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        username = options["username"]
+        group = organisers_group()
+        login_url = f"{settings.SITE_URL}/admin/"
+        credentials = Path(options["credentials_file"])
+        if User.objects.filter(username=username).exists():
+            where = f" (password in {credentials})" if credentials.exists() else ""
+            self.stdout.write(f"Organiser login: {login_url} as {username!r}{where}")
+            return
+        password = secrets.token_urlsafe(12)
+        user = User.objects.create_user(username=username, password=password, is_staff=True)
+        user.groups.add(group)
+        credentials.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"username: {username}\npassword: {password}\n")
+        self.stdout.write(
+            f"Created organiser account. Log in at {login_url}\n"
+            f"  username: {username}\n  password: {password}\n"
+            f"(also saved in {credentials}; change it with: manage.py changepassword {username})"
+        )

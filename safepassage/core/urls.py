@@ -1,0 +1,12 @@
+from django.urls import path
+
+from safepassage.core import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("geo/subdivisions/<str:country>.json", views.subdivisions, name="subdivisions"),
+    path("demo/mail/", views.demo_mail, name="demo-mail"),
+]

@@ -1,0 +1,33 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from safepassage.outbox.models import Message
+from safepassage.outbox.services import schedule_send
+
+MESSAGE_FIELDS = (
+    "kind", "status", "signature", "language", "attempts", "next_attempt_at",
+    "last_error", "message_id", "created_at", "sent_at",
+)  # fmt: skip
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin[Message]):
+    """Delivery state of every mail; the recipient is never shown."""
+
+    list_display = ["pk", "kind", "status", "attempts", "last_error", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    fields = MESSAGE_FIELDS
+    readonly_fields = MESSAGE_FIELDS
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Send the selected messages that wait for a retry now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        ids = list(queryset.filter(status__in=[Message.Status.RETRY]).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+        schedule_send(ids)
+        self.message_user(request, f"{len(ids)} messages offered again.", messages.SUCCESS)

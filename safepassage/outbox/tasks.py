@@ -1,0 +1,157 @@
+"""Sending outbox messages over SMTP, with retries and visible failures."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db.models import F
+from django.utils import timezone
+from django_tasks import task
+
+from safepassage.lib import crypto
+from safepassage.outbox.mail import render
+from safepassage.outbox.models import Message
+
+logger = logging.getLogger(__name__)
+
+# A claimed message not finished within this time is offered again (its
+# sender is presumed dead); see housekeeping().
+LEASE = timedelta(minutes=15)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, ... minutes, at most six hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def describe_error(exc: BaseException) -> str:
+    """A reason staff can act on that never contains an address.
+
+    SMTP exceptions carry the refused recipients in their arguments, so only
+    the class name and the server's reply code are kept.
+    """
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _ in exc.recipients.values()})
+        return f"recipient refused (SMTP {', '.join(codes)})"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__} (SMTP {exc.smtp_code})"
+    return type(exc).__name__
+
+
+@task()
+def send_messages(message_ids: list[int]) -> dict[str, int]:
+    """Send the given messages that are still due; safe to run twice."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    Message.objects.filter(
+        pk__in=message_ids,
+        status__in=[Message.Status.QUEUED, Message.Status.RETRY],
+        next_attempt_at__lte=now,
+    ).update(
+        status=Message.Status.SENDING,
+        claimed_by=token,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + LEASE,
+    )
+    claimed = Message.objects.filter(
+        claimed_by=token, status=Message.Status.SENDING
+    ).select_related("signature__petition__campaign")
+    outcomes: Counter[str] = Counter()
+    connection = get_connection()
+    try:
+        for message in claimed:
+            outcomes[_send_one(message, token, connection)] += 1
+    finally:
+        connection.close()
+    return dict(outcomes)
+
+
+def _recently_mailed(message: Message) -> bool:
+    if not settings.REPEAT_MAIL_MINUTES or message.signature_id is None:
+        return False
+    since = timezone.now() - timedelta(minutes=settings.REPEAT_MAIL_MINUTES)
+    return (
+        Message.objects.filter(
+            signature_id=message.signature_id, status=Message.Status.SENT, sent_at__gte=since
+        )
+        .exclude(pk=message.pk)
+        .exists()
+    )
+
+
+def _finish(message: Message, token: str, status: str, **fields: object) -> None:
+    Message.objects.filter(pk=message.pk, claimed_by=token).update(
+        status=status, recipient_encrypted="", claimed_by="", **fields
+    )
+
+
+def _send_one(message: Message, token: str, connection: BaseEmailBackend) -> str:
+    if message.kind == Message.Kind.SIGNATURE_REPEAT and _recently_mailed(message):
+        _finish(message, token, Message.Status.WITHHELD, last_error="mailed recently")
+        return Message.Status.WITHHELD
+    rendered = render(message)
+    if rendered is None:
+        _finish(message, token, Message.Status.WITHHELD, last_error="no longer needed")
+        return Message.Status.WITHHELD
+    message_id = make_msgid(domain=settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0])
+    email = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[crypto.decrypt(message.recipient_encrypted)],
+        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+        connection=connection,
+    )
+    email.attach_alternative(rendered.html, "text/html")
+    try:
+        email.send()
+    except Exception as exc:
+        reason = describe_error(exc)
+        if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _finish(message, token, Message.Status.FAILED, last_error=reason)
+            logger.error("outbox message %s failed for good: %s", message.pk, reason)
+            return Message.Status.FAILED
+        Message.objects.filter(pk=message.pk, claimed_by=token).update(
+            status=Message.Status.RETRY,
+            claimed_by="",
+            last_error=reason,
+            next_attempt_at=timezone.now() + retry_delay(message.attempts),
+        )
+        logger.warning("outbox message %s will be retried: %s", message.pk, reason)
+        return Message.Status.RETRY
+    _finish(
+        message,
+        token,
+        Message.Status.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        last_error="",
+    )
+    return Message.Status.SENT
+
+
+def requeue_due(now: datetime | None = None, batch: int = 200) -> int:
+    """Offer again what is due: retries, expired leases, and queued mail whose task was lost."""
+    now = now or timezone.now()
+    Message.objects.filter(status=Message.Status.SENDING, next_attempt_at__lte=now).update(
+        status=Message.Status.RETRY, claimed_by=""
+    )
+    due = list(
+        Message.objects.filter(status=Message.Status.RETRY, next_attempt_at__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    due += Message.objects.filter(
+        status=Message.Status.QUEUED, created_at__lte=now - timedelta(minutes=2)
+    ).values_list("pk", flat=True)
+    for start in range(0, len(due), batch):
+        send_messages.enqueue(due[start : start + batch])
+    return len(due)

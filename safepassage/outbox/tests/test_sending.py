@@ -1,0 +1,124 @@
+"""Outbox mail goes over a real SMTP server (aiosmtpd), with retries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from conftest import free_port, mail_text, run_tasks, sign_data
+from safepassage.outbox.models import Message
+from safepassage.outbox.tasks import requeue_due
+from safepassage.signatures.models import Signature
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LINK = re.compile(r"http://[^\s]+/s/[0-9a-f-]{36}/(confirm|withdraw)/[0-9a-f]{40}/")
+
+
+@pytest.fixture(autouse=True)
+def _direct_commit(settings):
+    settings.SIGNING_GROUP_COMMIT = False
+    settings.REPEAT_MAIL_MINUTES = 10
+    cache.clear()
+
+
+def links(text: str) -> dict[str, str]:
+    return {match.group(1): match.group(0) for match in LINK.finditer(text)}
+
+
+def test_the_confirmation_mail_arrives_and_its_link_confirms(client, petition, smtp_server):
+    client.post(petition.get_absolute_url(), sign_data(email="Reader@Example.org"))
+    run_tasks()
+    [mail] = smtp_server.wait_for(1)
+    assert mail["To"] == "Reader@Example.org"
+    assert "confirm" in mail["Subject"].lower()
+    found = links(mail_text(mail))
+    assert set(found) == {"confirm", "withdraw"}
+    path = found["confirm"].split("127.0.0.1:8000", 1)[-1]
+    client.get(path)
+    assert Signature.objects.get().status == Signature.Status.PENDING
+    client.post(path)
+    assert Signature.objects.get().status == Signature.Status.CONFIRMED
+
+
+def test_a_sent_message_keeps_no_address(client, petition, smtp_server):
+    client.post(petition.get_absolute_url(), sign_data())
+    run_tasks()
+    message = Message.objects.get()
+    assert message.status == Message.Status.SENT
+    assert message.recipient_encrypted == ""
+    assert message.message_id.startswith("<") and message.sent_at is not None
+    assert smtp_server.wait_for(1)[0]["Message-ID"] == message.message_id
+
+
+def test_signing_again_mails_the_address_but_not_too_often(client, petition, smtp_server):
+    for _ in range(3):
+        client.post(petition.get_absolute_url(), sign_data(email="twice@example.org"))
+        run_tasks()
+    statuses = list(Message.objects.order_by("pk").values_list("kind", "status"))
+    assert statuses == [
+        ("signature-confirm", "sent"),
+        ("signature-repeat", "withheld"),
+        ("signature-repeat", "withheld"),
+    ]
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_a_refused_connection_is_retried_and_the_reason_is_visible(
+    client, petition, settings, smtp_server
+):
+    settings.EMAIL_PORT = free_port()  # nothing listens there
+    client.post(petition.get_absolute_url(), sign_data())
+    run_tasks()
+    message = Message.objects.get()
+    assert message.status == Message.Status.RETRY
+    assert message.attempts == 1
+    assert message.last_error == "ConnectionRefusedError"
+    assert message.recipient_encrypted != ""
+
+    settings.EMAIL_PORT = smtp_server.port
+    Message.objects.update(next_attempt_at=message.created_at)
+    assert requeue_due() == 1
+    run_tasks()
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 2
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_after_the_last_attempt_a_message_fails_for_good(client, petition, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    client.post(petition.get_absolute_url(), sign_data())
+    for _ in range(2):
+        Message.objects.update(next_attempt_at=Message.objects.get().created_at)
+        requeue_due()
+        run_tasks()
+    message = Message.objects.get()
+    assert message.status == Message.Status.FAILED
+    assert message.recipient_encrypted == ""
+    assert message.last_error == "ConnectionRefusedError"
+
+
+def test_a_message_for_a_withdrawn_signature_is_withheld(client, petition, smtp_server):
+    client.post(petition.get_absolute_url(), sign_data())
+    signature = Signature.objects.get()
+    Message.objects.update(status=Message.Status.RETRY)
+    from safepassage.signatures import services
+
+    services.erase(signature, reason="withdrawn")
+    run_tasks()
+    assert Message.objects.get().status == Message.Status.WITHHELD
+    assert smtp_server.messages == []
+
+
+def test_the_withdraw_link_in_the_mail_works(client, petition, smtp_server):
+    client.post(petition.get_absolute_url(), sign_data())
+    run_tasks()
+    found = links(mail_text(smtp_server.wait_for(1)[0]))
+    path = found["withdraw"].split("127.0.0.1:8000", 1)[-1]
+    client.post(path)
+    assert not Signature.objects.exists()

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from safepassage.lib import geo
+from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize
+from safepassage.signatures.consent import publish_choices
+from safepassage.signatures.models import Signature
+
+
+def _clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value.strip())
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Co", "Cs"} for ch in value):
+        raise ValidationError(_("Please remove invisible or control characters."))
+    return " ".join(value.split())
+
+
+class EmailField(forms.CharField):
+    widget = forms.EmailInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 254)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {**super().widget_attrs(widget), "autocomplete": "email"}
+
+
+def canonical_email(value: str) -> CanonicalEmail:
+    """Validate an address and return its canonical form, with a specific error."""
+    try:
+        canonical = canonicalize(value)
+    except InvalidEmail as exc:
+        raise ValidationError(
+            _("This does not look like an e-mail address: %(reason)s."), params={"reason": str(exc)}
+        ) from None
+    if canonical.address.isascii():
+        try:
+            validate_email(canonical.address)
+        except ValidationError:
+            raise ValidationError(_("This does not look like an e-mail address.")) from None
+    return canonical
+
+
+class SignForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        error_messages={"required": _("Please enter your first name.")},
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=100,
+        error_messages={"required": _("Please enter your last name.")},
+    )
+    email = EmailField(
+        label=_("E-mail address"),
+        error_messages={
+            "required": _("Please enter your e-mail address; we send you a link to confirm.")
+        },
+    )
+    city = forms.CharField(
+        label=_("City"),
+        max_length=100,
+        error_messages={"required": _("Please enter your city or town.")},
+    )
+    country = forms.ChoiceField(
+        label=_("Country"), error_messages={"required": _("Please choose your country.")}
+    )
+    region = forms.CharField(
+        label=_("State or province"),
+        max_length=100,
+        error_messages={"required": _("Please enter your state, province or region.")},
+    )
+    contact = forms.ChoiceField(
+        label=_("How may we use your e-mail address?"),
+        choices=Signature.Contact.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose how we may use your e-mail address.")},
+    )
+    publish_name = forms.ChoiceField(
+        label=_("May we hand your name to the missions?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose whether your name may be handed over or only counted.")
+        },
+    )
+
+    def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language = language
+        self.canonical: CanonicalEmail | None = None
+        country_field = self.fields["country"]
+        assert isinstance(country_field, forms.ChoiceField)
+        country_field.choices = [("", _("Choose your country")), *geo.countries(language)]
+        publish_field = self.fields["publish_name"]
+        assert isinstance(publish_field, forms.ChoiceField)
+        publish_field.choices = list(publish_choices().items())
+        for name, autocomplete in (
+            ("first_name", "given-name"),
+            ("last_name", "family-name"),
+            ("city", "address-level2"),
+            ("country", "country"),
+            ("region", "address-level1"),
+        ):
+            self.fields[name].widget.attrs["autocomplete"] = autocomplete
+        self.region_choices = geo.subdivisions(self._country(), language) if self._country() else ()
+        if self.region_choices:
+            self.fields["region"].widget = forms.Select(
+                choices=[("", _("Choose your state or province")), *self.region_choices],
+                attrs={"autocomplete": "address-level1"},
+            )
+
+    def _country(self) -> str:
+        raw = self.data.get("country") if self.is_bound else self.initial.get("country")
+        code = str(raw or "").upper()
+        return code if code in geo.country_codes() else ""
+
+    def clean_first_name(self) -> str:
+        return _clean_text(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return _clean_text(self.cleaned_data["last_name"])
+
+    def clean_city(self) -> str:
+        return _clean_text(self.cleaned_data["city"])
+
+    def clean_email(self) -> str:
+        value: str = self.cleaned_data["email"].strip()
+        self.canonical = canonical_email(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        country = cleaned.get("country")
+        region = cleaned.get("region")
+        if country and region:
+            try:
+                cleaned["region"] = self._match_region(country, _clean_text(region))
+            except ValidationError as error:
+                self.add_error("region", error)
+                cleaned.pop("region", None)
+        return cleaned
+
+    def _match_region(self, country: str, region: str) -> str:
+        if not geo.subdivisions(country, self.language):
+            return region
+        code = geo.find_subdivision(country, region, self.language)
+        if code:
+            return code
+        raise ValidationError(
+            _("Please choose your state or province from the list for %(country)s."),
+            params={"country": geo.country_name(country, self.language)},
+        )
+
+
+class ResendForm(forms.Form):
+    email = EmailField(
+        label=_("E-mail address you signed with"),
+        error_messages={"required": _("Please enter the e-mail address you signed with.")},
+    )
+
+    def clean_email(self) -> str:
+        value: str = self.cleaned_data["email"].strip()
+        canonical_email(value)
+        return value

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from safepassage.campaigns.models import Petition
+
+
+class SignatureQuerySet(models.QuerySet["Signature"]):
+    def counted(self) -> SignatureQuerySet:
+        """Signatures that count: confirmed by e-mail and not held for review."""
+        return self.filter(status=Signature.Status.CONFIRMED, review_reason="")
+
+
+class Signature(models.Model):
+    """One person's signature of one petition.
+
+    The e-mail address itself is not a column: only its keyed hash (for the
+    one-signature-per-person constraint) and, when the signer agreed to be
+    contacted, an encrypted copy.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for e-mail confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+
+    class Contact(models.TextChoices):
+        COUNT_ONLY = "count", _("Only count my signature")
+        UPDATES = "updates", _("Also send me updates about this campaign")
+        CONTACT = "contact", _("Also let the coalition contact me")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    city = models.CharField(_("city"), max_length=100)
+    # An ISO 3166-2 code where the country has subdivisions, else what the signer typed.
+    region = models.CharField(_("state or province"), max_length=100)
+    country = models.CharField(_("country"), max_length=2)
+    # False: the signature is only counted; name, city and region never reach a mission.
+    publish_name = models.BooleanField(_("name may be handed to the missions"))
+    contact = models.CharField(_("contact choice"), max_length=10, choices=Contact)
+    email_hash = models.CharField(max_length=64, editable=False)
+    email_encrypted = models.TextField(blank=True, editable=False)
+    language = models.CharField(max_length=10, default="en")
+    consent_version = models.CharField(max_length=20)
+    consent_hash = models.CharField(max_length=64)
+    ip_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Non-empty: held for an organiser's review and not counted (throttled, look-alike domain).
+    review_reason = models.CharField(_("held for review because"), max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            # Invariant 1 of the brief: one signature per person per petition.
+            models.UniqueConstraint(
+                fields=["petition", "email_hash"], name="signature_one_per_person"
+            ),
+            models.CheckConstraint(
+                name="signature_status_valid", condition=Q(status__in=["pending", "confirmed"])
+            ),
+            models.CheckConstraint(
+                name="signature_confirmed_has_time",
+                condition=Q(status="pending", confirmed_at__isnull=True)
+                | Q(status="confirmed", confirmed_at__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="signature_contact_valid",
+                condition=Q(contact__in=["count", "updates", "contact"]),
+            ),
+            # Invariant 4: an address is kept only for signers who agreed to be contacted.
+            models.CheckConstraint(
+                name="signature_email_only_with_consent",
+                condition=Q(email_encrypted="") | ~Q(contact="count"),
+            ),
+            models.CheckConstraint(
+                name="signature_hash_length", condition=Exact(Length("email_hash"), 64)
+            ),
+        ]
+        indexes = [
+            # Petition.confirmed_count() and every per-petition count.
+            models.Index(
+                fields=["petition", "status", "review_reason"], name="signature_count_idx"
+            ),
+            # expire_unconfirmed() scans pending rows by age.
+            models.Index(fields=["status", "created_at"], name="signature_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition.slug} #{self.pk}"
+
+
+class Erasure(models.Model):
+    """Tombstone of a withdrawn signature: only the keyed hash and when.
+
+    After restoring an older backup, ``manage.py replay_erasures`` deletes
+    again every signature erased since, so a withdrawal is never undone.
+    """
+
+    class Reason(models.TextChoices):
+        WITHDRAWN = "withdrawn", _("withdrawn by the signer")
+        ORGANISER = "organiser", _("erased by an organiser")
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="erasures")
+    email_hash = models.CharField(max_length=64)
+    reason = models.CharField(max_length=10, choices=Reason)
+    erased_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        indexes = [models.Index(fields=["petition", "email_hash"], name="erasure_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}:{self.email_hash[:12]}"

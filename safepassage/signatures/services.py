@@ -1,0 +1,257 @@
+"""The signing workflow: submit, commit (grouped), confirm, withdraw, expire."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from safepassage.campaigns.models import Petition
+from safepassage.lib import crypto
+from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
+from safepassage.outbox.models import Message
+from safepassage.outbox.services import schedule_send
+from safepassage.signatures.consent import CONSENT_VERSION, consent_hash
+from safepassage.signatures.models import Erasure, Signature
+from safepassage.signatures.throttle import review_reason
+from safepassage.signatures.tokens import ip_hash
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PendingSignature:
+    """A validated submission, not yet written: the row and where to mail."""
+
+    signature: Signature
+    recipient_encrypted: str
+
+
+def hash_email(raw: str) -> str:
+    return email_hash(canonicalize(raw), settings.SIGNER_HASH_KEY)
+
+
+def count_cache_key(petition_id: int) -> str:
+    return f"petition:{petition_id}:confirmed"
+
+
+def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
+    """Write a batch of submissions in one transaction; True where a row was created.
+
+    A submission whose person already signed (in the database or earlier in
+    the batch) creates no row but a "signed again" message to the address
+    just typed; the caller answers both the same way. On SQLite the
+    IMMEDIATE transaction holds the write lock, so the lookup below is exact;
+    on PostgreSQL a concurrent writer can still win, which the unique
+    constraint turns into an IntegrityError handled row by row.
+    """
+    if not items:
+        return []
+    with transaction.atomic():
+        hashes = {item.signature.email_hash for item in items}
+        owners: dict[tuple[int, str], int] = {
+            (petition_id, digest): pk
+            for petition_id, digest, pk in Signature.objects.filter(
+                email_hash__in=hashes
+            ).values_list("petition_id", "email_hash", "pk")
+        }
+        fresh: dict[tuple[int, str], Signature] = {}
+        for item in items:
+            key = (item.signature.petition_id, item.signature.email_hash)
+            if key not in owners and key not in fresh:
+                fresh[key] = item.signature
+        _insert(list(fresh.values()), owners)
+
+        created: list[bool] = []
+        messages: list[Message] = []
+        for item in items:
+            sig = item.signature
+            is_new = sig.pk is not None and fresh.get((sig.petition_id, sig.email_hash)) is sig
+            created.append(is_new)
+            messages.append(
+                Message(
+                    kind=Message.Kind.SIGNATURE_CONFIRM
+                    if is_new
+                    else Message.Kind.SIGNATURE_REPEAT,
+                    signature_id=sig.pk if is_new else owners[(sig.petition_id, sig.email_hash)],
+                    recipient_encrypted=item.recipient_encrypted,
+                    language=sig.language,
+                )
+            )
+        Message.objects.bulk_create(messages)
+        schedule_send([message.pk for message in messages])
+    return created
+
+
+def _insert(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
+    """Insert new rows, recording each row's id in ``owners``."""
+    if not rows:
+        return
+    try:
+        with transaction.atomic():
+            Signature.objects.bulk_create(rows)
+    except IntegrityError:
+        for row in rows:
+            row.pk = None
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                row.pk = None
+                owners[(row.petition_id, row.email_hash)] = Signature.objects.get(
+                    petition_id=row.petition_id, email_hash=row.email_hash
+                ).pk
+    for row in rows:
+        if row.pk is not None:
+            owners[(row.petition_id, row.email_hash)] = row.pk
+
+
+def build_pending(
+    petition: Petition, data: dict[str, Any], canonical: CanonicalEmail, ip: str, language: str
+) -> PendingSignature:
+    """Turn a valid form into an unsaved signature with its consent record."""
+    digest = ip_hash(ip)
+    reasons = [review_reason(petition.pk, digest)]
+    if canonical.lookalike:
+        reasons.append("look-alike e-mail domain")
+    contact = data["contact"]
+    return PendingSignature(
+        signature=Signature(
+            petition=petition,
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            city=data["city"],
+            region=data["region"],
+            country=data["country"],
+            publish_name=data["publish_name"] == "yes",
+            contact=contact,
+            email_hash=email_hash(canonical, settings.SIGNER_HASH_KEY),
+            email_encrypted=(
+                crypto.encrypt(data["email"]) if contact != Signature.Contact.COUNT_ONLY else ""
+            ),
+            language=language,
+            consent_version=CONSENT_VERSION,
+            consent_hash=consent_hash(),
+            ip_hash=digest,
+            review_reason="; ".join(r for r in reasons if r)[:100],
+        ),
+        recipient_encrypted=crypto.encrypt(data["email"]),
+    )
+
+
+def submit(pending: PendingSignature) -> None:
+    """Durably store one submission before returning (grouped with concurrent ones)."""
+    if settings.SIGNING_GROUP_COMMIT:
+        from safepassage.signatures.committer import committer
+
+        committer.submit(pending)
+    else:
+        commit_batch([pending])
+
+
+def request_mail(petition: Petition, raw_email: str) -> None:
+    """Mail the signer of this petition with this address again, if there is one.
+
+    Used by "send me the link again". Whether a signature exists decides
+    only whether a mail goes out, never what the visitor is shown.
+    """
+    try:
+        digest = hash_email(raw_email)
+    except InvalidEmail:
+        return
+    with transaction.atomic():
+        signature_id = (
+            Signature.objects.filter(petition=petition, email_hash=digest)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if signature_id is None:
+            return
+        message = Message.objects.create(
+            kind=Message.Kind.SIGNATURE_REPEAT,
+            signature_id=signature_id,
+            recipient_encrypted=crypto.encrypt(raw_email.strip()),
+            language=petition.default_language,
+        )
+        schedule_send([message.pk])
+
+
+def confirm(signature: Signature) -> bool:
+    """Count the signature from now on; False if it was not pending any more."""
+    updated = Signature.objects.filter(pk=signature.pk, status=Signature.Status.PENDING).update(
+        status=Signature.Status.CONFIRMED, confirmed_at=timezone.now()
+    )
+    if updated:
+        cache.delete(count_cache_key(signature.petition_id))
+        logger.info("signature %s confirmed", signature.pk)
+    return updated == 1
+
+
+def erase(signature: Signature, reason: str) -> None:
+    """Delete the signature and everything personal, leaving a hash-only tombstone."""
+    with transaction.atomic():
+        Erasure.objects.create(
+            petition_id=signature.petition_id, email_hash=signature.email_hash, reason=reason
+        )
+        Message.objects.filter(signature=signature, status__in=Message.PENDING_STATUSES).update(
+            status=Message.Status.WITHHELD, recipient_encrypted=""
+        )
+        Signature.objects.filter(pk=signature.pk).delete()
+    cache.delete(count_cache_key(signature.petition_id))
+    logger.info("signature %s erased (%s)", signature.pk, reason)
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Delete signatures never confirmed within SIGNATURE_CONFIRM_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SIGNATURE_CONFIRM_DAYS)
+    total = 0
+    while True:
+        ids = list(
+            Signature.objects.filter(
+                status=Signature.Status.PENDING, created_at__lt=cutoff
+            ).values_list("pk", flat=True)[:1000]
+        )
+        if not ids:
+            break
+        with transaction.atomic():
+            Message.objects.filter(
+                signature_id__in=ids, status__in=Message.PENDING_STATUSES
+            ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
+            total += (
+                Signature.objects.filter(pk__in=ids, status=Signature.Status.PENDING)
+                .delete()[1]
+                .get("signatures.Signature", 0)
+            )
+    if total:
+        logger.info("expired %d unconfirmed signatures", total)
+    return total
+
+
+def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
+    """Apply tombstones (petition id, hash, erased at, reason) again, e.g. after a restore."""
+    removed = 0
+    for petition_id, digest, erased_at, reason in records:
+        with transaction.atomic():
+            if not Erasure.objects.filter(
+                petition_id=petition_id, email_hash=digest, erased_at=erased_at
+            ).exists():
+                Erasure.objects.create(
+                    petition_id=petition_id, email_hash=digest, erased_at=erased_at, reason=reason
+                )
+            for signature in Signature.objects.filter(
+                petition_id=petition_id, email_hash=digest, created_at__lte=erased_at
+            ):
+                Message.objects.filter(
+                    signature=signature, status__in=Message.PENDING_STATUSES
+                ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
+                signature.delete()
+                removed += 1
+        cache.delete(count_cache_key(petition_id))
+    return removed

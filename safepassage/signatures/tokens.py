@@ -1,0 +1,32 @@
+"""Links in mail that act on a signature, and the salted IP hash.
+
+A link token is an HMAC of the signature's random UUID under SECRET_KEY, so
+the database alone (a leaked backup) cannot produce a working link, and the
+same link can be mailed again without storing it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+PURPOSES = ("confirm", "withdraw")
+
+
+def link_token(purpose: str, signature_uuid: uuid.UUID | str) -> str:
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    mac = salted_hmac(f"safepassage.signatures.{purpose}", str(signature_uuid), algorithm="sha256")
+    return mac.hexdigest()[:40]
+
+
+def check_link_token(purpose: str, signature_uuid: uuid.UUID | str, token: str) -> bool:
+    return constant_time_compare(link_token(purpose, signature_uuid), token)
+
+
+def ip_hash(ip: str) -> str:
+    """Salted hash of a client address: enough to throttle, useless to identify."""
+    if not ip:
+        return ""
+    return salted_hmac("safepassage.signatures.ip", ip, algorithm="sha256").hexdigest()

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from safepassage.campaigns.models import Petition
+from safepassage.signatures import services
+from safepassage.signatures.consent import privacy_promise
+from safepassage.signatures.forms import ResendForm, SignForm
+from safepassage.signatures.models import Signature
+from safepassage.signatures.throttle import client_ip, review_reason
+from safepassage.signatures.tokens import check_link_token, ip_hash
+
+logger = logging.getLogger(__name__)
+
+
+def _petition(slug: str) -> Petition:
+    return get_object_or_404(Petition.objects.public().select_related("campaign"), slug=slug)
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "POST"])
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _petition(slug)
+    language = get_language() or petition.default_language
+    is_open = petition.is_open()
+    form = SignForm(request.POST if request.method == "POST" else None, language=language)
+    status = 200
+    if request.method == "POST":
+        if not is_open:
+            status = 409
+        elif form.is_valid():
+            assert form.canonical is not None
+            pending = services.build_pending(
+                petition, form.cleaned_data, form.canonical, client_ip(request), language
+            )
+            try:
+                services.submit(pending)
+            except Exception:
+                logger.exception("could not store a signature for petition %s", petition.pk)
+                return render(request, "signatures/busy.html", {"petition": petition}, status=503)
+            # The same answer whether or not this person had signed before.
+            return redirect("signatures:thanks", slug=petition.slug, permanent=False)
+    context = {
+        "petition": petition,
+        "text": petition.text(language),
+        "form": form,
+        "is_open": is_open,
+        "count": petition.confirmed_count(),
+        "promise": privacy_promise(),
+    }
+    return render(request, "signatures/sign.html", context, status=status)
+
+
+@require_GET
+def thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _petition(slug)
+    return render(
+        request,
+        "signatures/thanks.html",
+        {
+            "petition": petition,
+            "text": petition.text(),
+            "confirm_days": settings.SIGNATURE_CONFIRM_DAYS,
+        },
+    )
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "POST"])
+def resend(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _petition(slug)
+    form = ResendForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if not review_reason(petition.pk, ip_hash(client_ip(request)), scope="resend"):
+            services.request_mail(petition, form.cleaned_data["email"])
+        return redirect("signatures:thanks", slug=petition.slug)
+    return render(
+        request,
+        "signatures/resend.html",
+        {"petition": petition, "text": petition.text(), "form": form},
+    )
+
+
+@require_GET
+@cache_control(public=True, max_age=5)
+def count(request: HttpRequest, slug: str) -> JsonResponse:
+    petition = _petition(slug)
+    return JsonResponse({"confirmed": petition.confirmed_count(), "goal": petition.signature_goal})
+
+
+def _from_link(purpose: str, signature_uuid: uuid.UUID, token: str) -> Signature | None:
+    if not check_link_token(purpose, signature_uuid, token):
+        return None
+    return (
+        Signature.objects.select_related("petition__campaign").filter(uuid=signature_uuid).first()
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpResponse:
+    """GET only shows a button: mail scanners that open links must not confirm anyone."""
+    signature = _from_link("confirm", signature_uuid, token)
+    if signature is None:
+        return render(request, "signatures/link_invalid.html", status=404)
+    if request.method == "POST":
+        services.confirm(signature)
+        return redirect(request.path)
+    petition = signature.petition
+    return render(
+        request,
+        "signatures/confirm.html",
+        {
+            "signature": signature,
+            "petition": petition,
+            "text": petition.text(signature.language),
+            "confirmed": signature.status == Signature.Status.CONFIRMED,
+            "count": petition.confirmed_count(),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpResponse:
+    if not check_link_token("withdraw", signature_uuid, token):
+        return render(request, "signatures/link_invalid.html", status=404)
+    signature = _from_link("withdraw", signature_uuid, token)
+    if request.method == "POST":
+        if signature is not None:
+            services.erase(signature, reason="withdrawn")
+        return render(request, "signatures/withdrawn.html")
+    if signature is None:
+        return render(request, "signatures/withdrawn.html")
+    petition = signature.petition
+    return render(
+        request,
+        "signatures/withdraw.html",
+        {"signature": signature, "petition": petition, "text": petition.text(signature.language)},
+    )
