@@ -42,7 +42,11 @@ def free_port() -> int:
 
 
 def run_tasks() -> None:
-    """Run every task that is due, as the worker would, then return."""
+    """Run every task that is due, as the worker would, then return.
+
+    The worker closes database connections between tasks, so tests that call
+    this need ``django_db(transaction=True)``.
+    """
     call_command(
         "db_worker", batch=True, startup_delay=False, interval=0, reload=False, verbosity=0
     )
@@ -127,7 +131,15 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0
 
 
 @pytest.fixture
-def live_app(transactional_db: None, smtp_server: Mailbox) -> Iterator[LiveApp]:
+def live_app_env() -> dict[str, str]:
+    """Extra environment for the live server; a test module may override it."""
+    return {}
+
+
+@pytest.fixture
+def live_app(
+    transactional_db: None, smtp_server: Mailbox, live_app_env: dict[str, str]
+) -> Iterator[LiveApp]:
     """The application as it runs in production: gunicorn plus a worker process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -144,6 +156,7 @@ def live_app(transactional_db: None, smtp_server: Mailbox) -> Iterator[LiveApp]:
         "REPEAT_MAIL_MINUTES": "0",
         "THROTTLE_PER_IP": "100000",
         "PYTHONUNBUFFERED": "1",
+        **live_app_env,
     }
     bin_dir = Path(sys.executable).parent
     log_dir = Path(settings.DATA_DIR)
@@ -168,6 +181,9 @@ def live_app(transactional_db: None, smtp_server: Mailbox) -> Iterator[LiveApp]:
     )
     try:
         _wait_http(f"{url}/healthz", server)
+        time.sleep(0.5)
+        if worker.poll() is not None:
+            raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_dir}")
         yield LiveApp(url=url, mailbox=smtp_server, env=env)
     finally:
         for process in (server, worker):

@@ -53,8 +53,8 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
 class ErasureAdmin(admin.ModelAdmin[Erasure]):
     list_display = ["petition", "reason", "erased_at"]
     list_filter = ["reason", "petition"]
-    fields = ["petition", "reason", "erased_at"]
-    readonly_fields = SIGNATURE_FIELDS
+    fields = ("petition", "reason", "erased_at")
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -37,8 +37,10 @@ def canonical_email(value: str) -> CanonicalEmail:
     try:
         canonical = canonicalize(value)
     except InvalidEmail as exc:
+        reason = str(exc).rstrip(".")
         raise ValidationError(
-            _("This does not look like an e-mail address: %(reason)s."), params={"reason": str(exc)}
+            _("This does not look like an e-mail address: %(reason)s."),
+            params={"reason": reason[:1].lower() + reason[1:]},
         ) from None
     if canonical.address.isascii():
         try:

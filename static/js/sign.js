@@ -49,7 +49,7 @@
         .then(function (response) { return response.ok ? response.json() : null; })
         .then(function (data) {
           if (!data) { return; }
-          counter.textContent = data.confirmed;
+          counter.textContent = data.confirmed.toLocaleString(document.documentElement.lang);
           if (progress) { progress.value = data.confirmed; }
         });
     };

@@ -304,3 +304,25 @@ def test_subdivisions_are_served_for_the_form_script(client):
     data = client.get("/geo/subdivisions/US.json").json()
     assert ["US-CA", "California"] in data["subdivisions"]
     assert client.get("/geo/subdivisions/ZZ.json").status_code == 404
+
+
+def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition):
+    """PostgreSQL lets two committers race past the lookup; the constraint decides."""
+    from safepassage.signatures.services import _insert
+
+    def pending(email: str) -> Signature:
+        return Signature(
+            petition=petition, first_name="A", last_name="B", city="C", region="KR-11",
+            country="KR", publish_name=True, contact="count", email_hash=services.hash_email(email),
+            consent_version="v", consent_hash="h",
+        )  # fmt: skip
+
+    winner = pending("race@example.org")
+    winner.save()
+    loser, newcomer = pending("race@example.org"), pending("new@example.org")
+    owners: dict[tuple[int, str], int] = {}
+    _insert([loser, newcomer], owners)  # the lookup missed the winner's row
+    assert loser.pk is None
+    assert owners[(petition.pk, winner.email_hash)] == winner.pk
+    assert owners[(petition.pk, newcomer.email_hash)] == newcomer.pk
+    assert Signature.objects.count() == 2

@@ -1,0 +1,124 @@
+-- wrk script for bench/signing.
+--
+-- Arguments after "--":  mode  path  csrf_token  run_id  send_seconds
+--   mode "sign": POST a complete, valid signing form with a unique e-mail
+--                address per request; the expected answer is a 302 redirect.
+--   mode "get":  GET the path; the expected answer is 200.
+--
+-- Each connection stops sending new requests after send_seconds (the delay()
+-- hook parks it), while wrk itself runs a few seconds longer. Requests still
+-- in flight at that moment therefore get their answers before wrk stops, so
+-- every submission the server stored was also seen by wrk, and the row count
+-- can be compared exactly with the number of 302 answers.
+--
+-- done() prints one line "BENCH-RESULT {json}" that bench/signing parses.
+
+local ffi = require("ffi")
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clk_id, bench_timespec *tp);
+]]
+local CLOCK_MONOTONIC = 1
+local timespec = ffi.new("bench_timespec")
+
+local function now()
+   ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
+   return tonumber(timespec.tv_sec) + tonumber(timespec.tv_nsec) * 1e-9
+end
+
+-- Main Lua state: every thread, so that done() can add up their counters.
+local threads = {}
+
+function setup(thread)
+   table.insert(threads, thread)
+   thread:set("thread_id", #threads)
+end
+
+-- Per-thread state (each wrk thread has its own Lua state).
+function init(args)
+   mode = args[1]
+   path = args[2]
+   local token = args[3]
+   run_id = args[4]
+   send_seconds = tonumber(args[5])
+   expected = (mode == "sign") and 302 or 200
+   sent = 0
+   answered = 0
+   acknowledged = 0
+   unexpected = {}
+   first_sent = 0
+   last_answer = 0
+   started = now()
+   post_headers = {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Cookie"] = "csrftoken=" .. token,
+   }
+   -- conftest.sign_data: a valid form; only the e-mail changes per request.
+   body_prefix = "csrfmiddlewaretoken=" .. token
+      .. "&first_name=Ji-woo&last_name=Kim&city=Seoul&country=KR&region=KR-11"
+      .. "&contact=count&publish_name=yes&email="
+end
+
+function delay()
+   if now() - started >= send_seconds then
+      return 3600000 -- park this connection until wrk stops
+   end
+   return 0
+end
+
+function request()
+   sent = sent + 1
+   if first_sent == 0 then
+      first_sent = now()
+   end
+   if mode == "sign" then
+      local email = string.format("bench-%s-t%d-%d%%40example.org", run_id, thread_id, sent)
+      return wrk.format("POST", path, post_headers, body_prefix .. email)
+   end
+   return wrk.format("GET", path)
+end
+
+function response(status, headers, body)
+   answered = answered + 1
+   last_answer = now()
+   if status == expected then
+      acknowledged = acknowledged + 1
+   else
+      local key = tostring(status)
+      unexpected[key] = (unexpected[key] or 0) + 1
+   end
+end
+
+function done(summary, latency, requests)
+   local total = { sent = 0, answered = 0, acknowledged = 0 }
+   local statuses = {}
+   local first, last = nil, 0
+   for _, thread in ipairs(threads) do
+      total.sent = total.sent + thread:get("sent")
+      total.answered = total.answered + thread:get("answered")
+      total.acknowledged = total.acknowledged + thread:get("acknowledged")
+      for key, count in pairs(thread:get("unexpected")) do
+         statuses[key] = (statuses[key] or 0) + count
+      end
+      local thread_first = thread:get("first_sent")
+      if thread_first > 0 and (first == nil or thread_first < first) then
+         first = thread_first
+      end
+      last = math.max(last, thread:get("last_answer"))
+   end
+   local parts = {}
+   for key, count in pairs(statuses) do
+      table.insert(parts, string.format('"%s": %d', key, count))
+   end
+   local e = summary.errors
+   io.write(string.format(
+      'BENCH-RESULT {"sent": %d, "answered": %d, "acknowledged": %d, "unexpected": {%s}, '
+         .. '"active_seconds": %.6f, "wrk_requests": %d, "wrk_duration_us": %d, '
+         .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, '
+         .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, '
+         .. '"timeout_errors": %d, "status_errors": %d}\n',
+      total.sent, total.answered, total.acknowledged, table.concat(parts, ", "),
+      (first and last > first) and (last - first) or 0, summary.requests, summary.duration,
+      latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+      latency.mean, e.connect, e.read, e.write, e.timeout, e.status))
+end

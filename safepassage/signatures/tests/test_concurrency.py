@@ -1,0 +1,117 @@
+"""Concurrent submissions against the real server (gunicorn + worker).
+
+These run on whichever database the suite runs on: scripts/test runs the
+suite on SQLite and again on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from conftest import LiveApp, sign_data
+from safepassage.outbox.models import Message
+from safepassage.signatures.models import Signature
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+class Browserless:
+    """Just enough of a client: one CSRF cookie and token, reused for every POST."""
+
+    def __init__(self, app: LiveApp, path: str) -> None:
+        self.host, port = urllib.parse.urlsplit(app.url).netloc.split(":")
+        self.port = int(port)
+        self.path = path
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        html = response.read().decode()
+        cookie = response.getheader("Set-Cookie") or ""
+        self.cookie = cookie.split(";")[0]
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert found and self.cookie.startswith("csrftoken=")
+        self.token = found.group(1)
+        conn.close()
+
+    def post(self, data: dict[str, str]) -> tuple[int, str, bytes]:
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self.token})
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            conn.request(
+                "POST",
+                self.path,
+                body=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": self.cookie,
+                },
+            )
+            response = conn.getresponse()
+            return response.status, response.getheader("Location") or "", response.read()
+        finally:
+            conn.close()
+
+
+def fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def variants_of_one_person(count: int) -> list[str]:
+    """Spellings that all reach the mailbox of jiwoo.kim@gmail.com."""
+    forms = []
+    for n in range(count):
+        local = "jiwoo.kim" if n % 2 else "ji.woo.kim"
+        local = local.upper() if n % 3 == 0 else local
+        tag = f"+t{n}" if n % 5 else ""
+        domain = "googlemail.com" if n % 7 == 0 else "Gmail.com"
+        address = f"{local}{tag}@{domain}"
+        forms.append(fullwidth(address) if n % 11 == 0 else address)
+    return forms
+
+
+def server_log() -> str:
+    path = Path(settings.DATA_DIR) / "live-server.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def test_two_hundred_spellings_of_one_person_make_one_signature(live_app, petition):
+    client = Browserless(live_app, petition.get_absolute_url())
+    addresses = variants_of_one_person(200)
+    assert len(set(addresses)) > 150
+    with ThreadPoolExecutor(max_workers=200) as pool:
+        answers = list(pool.map(lambda a: client.post(sign_data(email=a)), addresses))
+    assert {answer for answer in answers} == {answers[0]}
+    assert answers[0][0] == 302
+    assert Signature.objects.count() == 1
+    assert Message.objects.filter(kind=Message.Kind.SIGNATURE_CONFIRM).count() == 1
+    assert Message.objects.filter(kind=Message.Kind.SIGNATURE_REPEAT).count() == 199
+
+
+def test_two_thousand_people_signing_at_once_are_all_stored(live_app, petition):
+    client = Browserless(live_app, petition.get_absolute_url())
+    addresses = [f"signer{n}@example.org" for n in range(2000)]
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        answers = list(pool.map(lambda a: client.post(sign_data(email=a)), addresses))
+    statuses = {status for status, _, _ in answers}
+    assert statuses == {302}, statuses
+    assert Signature.objects.count() == 2000
+    assert Signature.objects.values("email_hash").distinct().count() == 2000
+    assert "database is locked" not in server_log()
+    assert "Traceback" not in server_log()
+
+
+def test_the_worker_mails_every_confirmation(live_app, petition):
+    client = Browserless(live_app, petition.get_absolute_url())
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(lambda n: client.post(sign_data(email=f"m{n}@example.org")), range(40)))
+    mails = live_app.mailbox.wait_for(40, timeout=60)
+    assert len(mails) == 40
+    assert sorted(m["To"] for m in mails) == sorted(f"m{n}@example.org" for n in range(40))
+    assert Message.objects.filter(status=Message.Status.SENT, recipient_encrypted="").count() == 40
