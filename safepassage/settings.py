@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.lib.env import ConfigurationError, env_bool, env_int, env_list, env_str
@@ -36,6 +37,13 @@ if len(SIGNER_HASH_KEY) < 32:
 ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS")
 if not ENCRYPTION_KEYS:
     raise ConfigurationError("ENCRYPTION_KEYS must hold at least one Fernet key")
+for _key in ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError:
+        raise ConfigurationError(
+            "ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)"
+        ) from None
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

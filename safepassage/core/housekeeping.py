@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from safepassage.outbox.tasks import requeue_due
+from safepassage.outbox.tasks import prune_task_results, requeue_due
 from safepassage.signatures.services import expire_unconfirmed
 
 logger = logging.getLogger(__name__)
 
 
 def housekeeping() -> dict[str, int]:
-    return {"requeued_mail": requeue_due(), "expired_signatures": expire_unconfirmed()}
+    return {
+        "requeued_mail": requeue_due(),
+        "expired_signatures": expire_unconfirmed(),
+        "pruned_task_results": prune_task_results(),
+    }

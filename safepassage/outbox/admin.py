@@ -25,7 +25,12 @@ class MessageAdmin(admin.ModelAdmin[Message]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Send the selected messages that wait for a retry now")
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.action(
+        description="Send the selected messages that wait for a retry now", permissions=["change"]
+    )
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         ids = list(queryset.filter(status__in=[Message.Status.RETRY]).values_list("pk", flat=True))
         Message.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())

@@ -9,12 +9,14 @@ from collections import Counter
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from safepassage.lib import crypto
 from safepassage.outbox.mail import render
@@ -97,21 +99,29 @@ def _send_one(message: Message, token: str, connection: BaseEmailBackend) -> str
     if message.kind == Message.Kind.SIGNATURE_REPEAT and _recently_mailed(message):
         _finish(message, token, Message.Status.WITHHELD, last_error="mailed recently")
         return Message.Status.WITHHELD
-    rendered = render(message)
-    if rendered is None:
-        _finish(message, token, Message.Status.WITHHELD, last_error="no longer needed")
-        return Message.Status.WITHHELD
-    message_id = make_msgid(domain=settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0])
-    email = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[crypto.decrypt(message.recipient_encrypted)],
-        headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
-        connection=connection,
-    )
-    email.attach_alternative(rendered.html, "text/html")
     try:
+        recipient = crypto.decrypt(message.recipient_encrypted)
+    except InvalidToken:
+        # No configured key opens it (a key was removed before rotation): it
+        # can never be sent, so stop and wipe rather than retry for ever.
+        _finish(message, token, Message.Status.FAILED, last_error="cannot decrypt recipient")
+        logger.error("outbox message %s failed: no key decrypts its recipient", message.pk)
+        return Message.Status.FAILED
+    message_id = make_msgid(domain=settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0])
+    try:
+        rendered = render(message)
+        if rendered is None:
+            _finish(message, token, Message.Status.WITHHELD, last_error="no longer needed")
+            return Message.Status.WITHHELD
+        email = EmailMultiAlternatives(
+            subject=rendered.subject,
+            body=rendered.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[recipient],
+            headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+            connection=connection,
+        )
+        email.attach_alternative(rendered.html, "text/html")
         email.send()
     except Exception as exc:
         reason = describe_error(exc)
@@ -138,20 +148,38 @@ def _send_one(message: Message, token: str, connection: BaseEmailBackend) -> str
     return Message.Status.SENT
 
 
+# A queued message whose task has not run this long after it was offered is
+# presumed to have lost its task and is offered again.
+LOST_AFTER = timedelta(minutes=10)
+
+
 def requeue_due(now: datetime | None = None, batch: int = 200) -> int:
-    """Offer again what is due: retries, expired leases, and queued mail whose task was lost."""
+    """Offer again what is due: retries, expired leases, and queued mail whose task was lost.
+
+    A message offered here becomes "queued" with next_attempt_at = now, so a
+    later sweep offers it again only once LOST_AFTER has passed: a backlog
+    does not pile up one duplicate task per message per sweep.
+    """
     now = now or timezone.now()
     Message.objects.filter(status=Message.Status.SENDING, next_attempt_at__lte=now).update(
         status=Message.Status.RETRY, claimed_by=""
     )
-    due = list(
-        Message.objects.filter(status=Message.Status.RETRY, next_attempt_at__lte=now).values_list(
-            "pk", flat=True
-        )
+    retries = Message.objects.filter(status=Message.Status.RETRY, next_attempt_at__lte=now)
+    lost = Message.objects.filter(
+        status=Message.Status.QUEUED, next_attempt_at__lte=now - LOST_AFTER
     )
-    due += Message.objects.filter(
-        status=Message.Status.QUEUED, created_at__lte=now - timedelta(minutes=2)
-    ).values_list("pk", flat=True)
+    due = list(retries.values_list("pk", flat=True)) + list(lost.values_list("pk", flat=True))
     for start in range(0, len(due), batch):
-        send_messages.enqueue(due[start : start + batch])
+        ids = due[start : start + batch]
+        Message.objects.filter(
+            pk__in=ids, status__in=[Message.Status.RETRY, Message.Status.QUEUED]
+        ).update(status=Message.Status.QUEUED, next_attempt_at=now)
+        send_messages.enqueue(ids)
     return len(due)
+
+
+def prune_task_results(keep: timedelta = timedelta(days=1)) -> int:
+    """Finished task rows only say which message ids were sent; keep them a day."""
+    cutoff = timezone.now() - keep
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted

@@ -32,7 +32,13 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Count the selected signatures (clear the review flag)")
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Deleting would leave no tombstone; the "erase" action does it properly.
+        return False
+
+    @admin.action(
+        description="Count the selected signatures (clear the review flag)", permissions=["change"]
+    )
     def clear_review(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         petitions = set(queryset.values_list("petition_id", flat=True))
         cleared = queryset.exclude(review_reason="").update(review_reason="")
@@ -40,7 +46,10 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
             cache.delete(services.count_cache_key(petition_id))
         self.message_user(request, f"{cleared} signatures cleared for counting.", messages.SUCCESS)
 
-    @admin.action(description="Erase the selected signatures (keeps only a hash tombstone)")
+    @admin.action(
+        description="Erase the selected signatures (keeps only a hash tombstone)",
+        permissions=["change"],
+    )
     def erase(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         erased = 0
         for signature in queryset:
@@ -57,4 +66,8 @@ class ErasureAdmin(admin.ModelAdmin[Erasure]):
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A deleted tombstone would let a restored backup bring a signature back.
         return False

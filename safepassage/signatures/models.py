@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -100,6 +102,13 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition.slug} #{self.pk}"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Pending for longer than SIGNATURE_CONFIRM_DAYS: no longer confirmable."""
+        if self.status != self.Status.PENDING:
+            return False
+        limit = timedelta(days=settings.SIGNATURE_CONFIRM_DAYS)
+        return self.created_at < (now or timezone.now()) - limit
 
 
 class Erasure(models.Model):

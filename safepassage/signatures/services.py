@@ -156,7 +156,7 @@ def submit(pending: PendingSignature) -> None:
         commit_batch([pending])
 
 
-def request_mail(petition: Petition, raw_email: str) -> None:
+def request_mail(petition: Petition, raw_email: str, language: str) -> None:
     """Mail the signer of this petition with this address again, if there is one.
 
     Used by "send me the link again". Whether a signature exists decides
@@ -178,7 +178,7 @@ def request_mail(petition: Petition, raw_email: str) -> None:
             kind=Message.Kind.SIGNATURE_REPEAT,
             signature_id=signature_id,
             recipient_encrypted=crypto.encrypt(raw_email.strip()),
-            language=petition.default_language,
+            language=language,
         )
         schedule_send([message.pk])
 

@@ -6,8 +6,9 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -39,10 +40,10 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             status = 409
         elif form.is_valid():
             assert form.canonical is not None
-            pending = services.build_pending(
-                petition, form.cleaned_data, form.canonical, client_ip(request), language
-            )
             try:
+                pending = services.build_pending(
+                    petition, form.cleaned_data, form.canonical, client_ip(request), language
+                )
                 services.submit(pending)
             except Exception:
                 logger.exception("could not store a signature for petition %s", petition.pk)
@@ -81,7 +82,8 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     form = ResendForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if not review_reason(petition.pk, ip_hash(client_ip(request)), scope="resend"):
-            services.request_mail(petition, form.cleaned_data["email"])
+            language = get_language() or petition.default_language
+            services.request_mail(petition, form.cleaned_data["email"], language)
         return redirect("signatures:thanks", slug=petition.slug)
     return render(
         request,
@@ -91,10 +93,13 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-@cache_control(public=True, max_age=5)
 def count(request: HttpRequest, slug: str) -> JsonResponse:
     petition = _petition(slug)
-    return JsonResponse({"confirmed": petition.confirmed_count(), "goal": petition.signature_goal})
+    response = JsonResponse(
+        {"confirmed": petition.confirmed_count(), "goal": petition.signature_goal}
+    )
+    patch_cache_control(response, public=True, max_age=settings.COUNT_CACHE_SECONDS)
+    return response
 
 
 def _from_link(purpose: str, signature_uuid: uuid.UUID, token: str) -> Signature | None:
@@ -110,7 +115,7 @@ def _from_link(purpose: str, signature_uuid: uuid.UUID, token: str) -> Signature
 def confirm(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpResponse:
     """GET only shows a button: mail scanners that open links must not confirm anyone."""
     signature = _from_link("confirm", signature_uuid, token)
-    if signature is None:
+    if signature is None or signature.is_expired():
         return render(request, "signatures/link_invalid.html", status=404)
     if request.method == "POST":
         services.confirm(signature)

@@ -32,6 +32,7 @@ def run_deploy_check(**env: str) -> subprocess.CompletedProcess[str]:
         "ALLOWED_HOSTS": "petition.example.org",
         "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghij",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "Petition <petition@example.org>",
         **env,
     }
     return subprocess.run(
@@ -53,6 +54,11 @@ def test_the_deployment_check_refuses_demo_mode():
     result = run_deploy_check(SAFEPASSAGE_DEMO="1")
     assert result.returncode != 0
     assert "safepassage.E001" in result.stdout + result.stderr
+
+
+def test_the_deployment_check_wants_a_real_sender():
+    result = run_deploy_check(DEFAULT_FROM_EMAIL="safepassage <noreply@localhost>")
+    assert "safepassage.W003" in result.stdout + result.stderr
 
 
 def test_the_demo_loads_once_and_can_be_loaded_again():

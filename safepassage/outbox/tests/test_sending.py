@@ -122,3 +122,44 @@ def test_the_withdraw_link_in_the_mail_works(client, petition, smtp_server):
     path = found["withdraw"].split("127.0.0.1:8000", 1)[-1]
     client.post(path)
     assert not Signature.objects.exists()
+
+
+def test_a_recipient_no_key_can_open_fails_for_good(client, petition, settings, smtp_server):
+    from cryptography.fernet import Fernet
+
+    client.post(petition.get_absolute_url(), sign_data())
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key was dropped
+    run_tasks()
+    message = Message.objects.get()
+    assert (message.status, message.last_error) == (
+        Message.Status.FAILED,
+        "cannot decrypt recipient",
+    )
+    assert message.recipient_encrypted == ""
+
+
+def test_a_rendering_error_is_retried_like_any_other(client, petition, monkeypatch, smtp_server):
+    from safepassage.outbox import tasks
+
+    def broken(message):
+        raise KeyError("template")
+
+    monkeypatch.setattr(tasks, "render", broken)
+    client.post(petition.get_absolute_url(), sign_data())
+    run_tasks()
+    message = Message.objects.get()
+    assert (message.status, message.last_error) == (Message.Status.RETRY, "KeyError")
+
+
+def test_a_backlog_is_offered_again_once_not_every_sweep(client, petition):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    client.post(petition.get_absolute_url(), sign_data())
+    DBTaskResult.objects.all().delete()  # the task was lost
+    Message.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=11))
+    assert requeue_due() == 1
+    assert requeue_due() == 0
+    assert DBTaskResult.objects.count() == 1

@@ -14,7 +14,7 @@ from django.test import Client
 
 from conftest import mail_text, run_tasks, sign_data
 from safepassage.outbox.models import Message
-from safepassage.signatures.models import Signature
+from safepassage.signatures.models import Erasure, Signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,3 +127,20 @@ def test_a_failed_commit_logs_no_address(petition, settings, caplog, monkeypatch
     assert any("could not store a signature" in r.getMessage() for r in caplog.records)
     for record in caplog.records:
         assert not leaks(record.getMessage() + str(record.exc_text or ""))
+
+
+def test_organisers_cannot_delete_signatures_without_a_tombstone(full_flow, organiser):
+    signature = Signature.objects.first()
+    assert signature is not None
+    response = organiser.post(
+        f"/admin/signatures/signature/{signature.pk}/delete/", {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Signature.objects.filter(pk=signature.pk).exists()
+    response = organiser.post(
+        "/admin/signatures/signature/",
+        {"action": "erase", "_selected_action": [signature.pk]},
+    )
+    assert response.status_code == 302
+    assert not Signature.objects.filter(pk=signature.pk).exists()
+    assert Erasure.objects.filter(email_hash=signature.email_hash, reason="organiser").exists()

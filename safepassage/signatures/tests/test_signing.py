@@ -326,3 +326,11 @@ def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition
     assert owners[(petition.pk, winner.email_hash)] == winner.pk
     assert owners[(petition.pk, newcomer.email_hash)] == newcomer.pk
     assert Signature.objects.count() == 2
+
+
+def test_an_expired_signature_can_no_longer_be_confirmed(client, petition):
+    sign(client, petition)
+    signature = Signature.objects.get()
+    Signature.objects.update(created_at=timezone.now() - timedelta(days=30))
+    assert client.post(confirm_url(signature)).status_code == 404
+    assert Signature.objects.get().status == Signature.Status.PENDING

@@ -19,10 +19,15 @@ def rotate_column(queryset: Any, field: str) -> int:
     rotated = 0
     last_pk = 0
     while True:
-        rows = list(queryset.filter(pk__gt=last_pk).exclude(**{field: ""}).order_by("pk")[:BATCH])
-        if not rows:
-            return rotated
         with transaction.atomic():
+            rows = list(
+                queryset.select_for_update()
+                .filter(pk__gt=last_pk)
+                .exclude(**{field: ""})
+                .order_by("pk")[:BATCH]
+            )
+            if not rows:
+                return rotated
             for row in rows:
                 setattr(row, field, crypto.rotate(getattr(row, field)))
             queryset.model.objects.bulk_update(rows, [field])
