@@ -108,6 +108,7 @@ class LiveApp:
     url: str
     mailbox: Mailbox
     env: dict[str, str]
+    server: subprocess.Popen[bytes]
 
 
 def _database_url() -> str:
@@ -171,6 +172,7 @@ def live_app(
         env=env,
         stdout=server_log,
         stderr=server_log,
+        start_new_session=True,  # its own process group, so a test can kill it whole
     )
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "worker", "--interval", "0.05"],
@@ -184,7 +186,7 @@ def live_app(
         time.sleep(0.5)
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_dir}")
-        yield LiveApp(url=url, mailbox=smtp_server, env=env)
+        yield LiveApp(url=url, mailbox=smtp_server, env=env, server=server)
     finally:
         for process in (server, worker):
             process.terminate()

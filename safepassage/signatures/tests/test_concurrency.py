@@ -7,7 +7,11 @@ suite on SQLite and again on PostgreSQL.
 from __future__ import annotations
 
 import http.client
+import os
 import re
+import signal
+import threading
+import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +21,7 @@ from django.conf import settings
 
 from conftest import LiveApp, sign_data
 from safepassage.outbox.models import Message
+from safepassage.signatures import services
 from safepassage.signatures.models import Signature
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -115,3 +120,38 @@ def test_the_worker_mails_every_confirmation(live_app, petition):
     assert len(mails) == 40
     assert sorted(m["To"] for m in mails) == sorted(f"m{n}@example.org" for n in range(40))
     assert Message.objects.filter(status=Message.Status.SENT, recipient_encrypted="").count() == 40
+
+
+def test_every_acknowledged_signature_survives_killing_the_server(live_app, petition):
+    """Invariant 5: a 302 is sent only after the row is durably committed."""
+    client = Browserless(live_app, petition.get_absolute_url())
+    acknowledged: list[str] = []
+    stop = threading.Event()
+
+    def sign_until_killed(n: int) -> None:
+        for k in range(10_000):
+            if stop.is_set():
+                return
+            address = f"crash{n}-{k}@example.org"
+            try:
+                status, _, _ = client.post(sign_data(email=address))
+            except OSError:
+                return
+            if status == 302:
+                acknowledged.append(address)
+
+    threads = [threading.Thread(target=sign_until_killed, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(live_app.server.pid, signal.SIGKILL)  # master and workers, mid-stream
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(acknowledged) >= 300
+    stored = set(Signature.objects.values_list("email_hash", flat=True))
+    missing = [a for a in acknowledged if services.hash_email(a) not in stored]
+    assert missing == []
