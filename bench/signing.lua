@@ -1,6 +1,9 @@
 -- wrk script for bench/signing.
 --
--- Arguments after "--":  mode  path  csrf_token  run_id  send_seconds
+-- Arguments after "--":  mode  path  csrf_cookie  csrf_field  run_id  send_seconds
+--   csrf_cookie and csrf_field: the csrftoken cookie and the csrfmiddlewaretoken
+--                hidden field of one GET of the signing page (Django accepts the
+--                pair for any number of POSTs).
 --   mode "sign": POST a complete, valid signing form with a unique e-mail
 --                address per request; the expected answer is a 302 redirect.
 --   mode "get":  GET the path; the expected answer is 200.
@@ -10,6 +13,11 @@
 -- in flight at that moment therefore get their answers before wrk stops, so
 -- every submission the server stored was also seen by wrk, and the row count
 -- can be compared exactly with the number of 302 answers.
+--
+-- A parked connection is idle, so gunicorn closes it after its keep-alive
+-- time (2 s); wrk counts that as a read error, reconnects, and the connection
+-- parks again. "parks" counts every parking, so bench/signing can discount
+-- exactly these (parks - connections) closes from wrk's socket errors.
 --
 -- done() prints one line "BENCH-RESULT {json}" that bench/signing parses.
 
@@ -38,11 +46,13 @@ end
 function init(args)
    mode = args[1]
    path = args[2]
-   local token = args[3]
-   run_id = args[4]
-   send_seconds = tonumber(args[5])
+   local cookie = args[3]
+   local field = args[4]
+   run_id = args[5]
+   send_seconds = tonumber(args[6])
    expected = (mode == "sign") and 302 or 200
    sent = 0
+   parks = 0
    answered = 0
    acknowledged = 0
    unexpected = {}
@@ -51,26 +61,27 @@ function init(args)
    started = now()
    post_headers = {
       ["Content-Type"] = "application/x-www-form-urlencoded",
-      ["Cookie"] = "csrftoken=" .. token,
+      ["Cookie"] = "csrftoken=" .. cookie,
    }
    -- conftest.sign_data: a valid form; only the e-mail changes per request.
-   body_prefix = "csrfmiddlewaretoken=" .. token
+   body_prefix = "csrfmiddlewaretoken=" .. field
       .. "&first_name=Ji-woo&last_name=Kim&city=Seoul&country=KR&region=KR-11"
       .. "&contact=count&publish_name=yes&email="
 end
 
 function delay()
    if now() - started >= send_seconds then
+      parks = parks + 1
       return 3600000 -- park this connection until wrk stops
+   end
+   if first_sent == 0 then
+      first_sent = now()
    end
    return 0
 end
 
 function request()
    sent = sent + 1
-   if first_sent == 0 then
-      first_sent = now()
-   end
    if mode == "sign" then
       local email = string.format("bench-%s-t%d-%d%%40example.org", run_id, thread_id, sent)
       return wrk.format("POST", path, post_headers, body_prefix .. email)
@@ -90,13 +101,15 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-   local total = { sent = 0, answered = 0, acknowledged = 0 }
+   -- wrk calls request() once more than it sends: to check the script, before the run.
+   local total = { sent = -1, answered = 0, acknowledged = 0, parks = 0 }
    local statuses = {}
    local first, last = nil, 0
    for _, thread in ipairs(threads) do
       total.sent = total.sent + thread:get("sent")
       total.answered = total.answered + thread:get("answered")
       total.acknowledged = total.acknowledged + thread:get("acknowledged")
+      total.parks = total.parks + thread:get("parks")
       for key, count in pairs(thread:get("unexpected")) do
          statuses[key] = (statuses[key] or 0) + count
       end
@@ -112,12 +125,12 @@ function done(summary, latency, requests)
    end
    local e = summary.errors
    io.write(string.format(
-      'BENCH-RESULT {"sent": %d, "answered": %d, "acknowledged": %d, "unexpected": {%s}, '
+      'BENCH-RESULT {"sent": %d, "parks": %d, "answered": %d, "acknowledged": %d, "unexpected": {%s}, '
          .. '"active_seconds": %.6f, "wrk_requests": %d, "wrk_duration_us": %d, '
          .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, '
          .. '"connect_errors": %d, "read_errors": %d, "write_errors": %d, '
          .. '"timeout_errors": %d, "status_errors": %d}\n',
-      total.sent, total.answered, total.acknowledged, table.concat(parts, ", "),
+      total.sent, total.parks, total.answered, total.acknowledged, table.concat(parts, ", "),
       (first and last > first) and (last - first) or 0, summary.requests, summary.duration,
       latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
       latency.mean, e.connect, e.read, e.write, e.timeout, e.status))

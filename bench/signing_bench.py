@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
+import hashlib
 import http.client
 import http.cookies
 import json
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -150,6 +152,7 @@ class LoadRun:
     acknowledged: int = 0
     unexpected: dict[str, int] = field(default_factory=dict)
     socket_errors: int = 0
+    failed: int = 0
     active_seconds: float = 0.0
     p50_ms: float = float("nan")
     p99_ms: float = float("nan")
@@ -165,8 +168,13 @@ class LoadRun:
         return self.acknowledged / self.active_seconds if self.active_seconds else 0.0
 
     @property
+    def unanswered(self) -> int:
+        """Requests sent that got neither an answer nor a socket error of their own."""
+        return max(0, self.sent - self.answered - self.failed)
+
+    @property
     def errors(self) -> int:
-        return sum(self.unexpected.values()) + self.socket_errors + (self.sent - self.answered)
+        return sum(self.unexpected.values()) + self.socket_errors + self.unanswered
 
 
 @dataclass
@@ -282,7 +290,8 @@ def production_env(data_dir: Path, port: int, database_url: str) -> dict[str, st
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SAFEPASSAGE_", "DJANGO_", "EMAIL_", "THROTTLE_"))
-        and key not in {"DATABASE_URL", "REDIS_URL", "SITE_URL", "ALLOWED_HOSTS"}
+        and key
+        not in {"DATABASE_URL", "REDIS_URL", "SITE_URL", "ALLOWED_HOSTS", "GUNICORN_CMD_ARGS"}
         and not key.endswith("_FILE")
     }
     env.update(
@@ -305,10 +314,10 @@ def production_env(data_dir: Path, port: int, database_url: str) -> dict[str, st
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> str:
+def manage(app_dir: Path, env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(PYTHON), "manage.py", *args],
-        cwd=ROOT,
+        cwd=app_dir,
         env=env,
         capture_output=True,
         text=True,
@@ -350,7 +359,7 @@ class Application:
 
 @contextmanager
 def running_application(
-    env: dict[str, str], port: int, workers: int, threads: int, log_dir: Path
+    app_dir: Path, env: dict[str, str], port: int, workers: int, threads: int, log_dir: Path
 ) -> Iterator[Application]:
     """Start gunicorn and the worker as production would; always stop both."""
     server_log = open(log_dir / "server.log", "w")  # noqa: SIM115 (closed in finally)
@@ -363,12 +372,12 @@ def running_application(
         # New sessions: a Ctrl-C in the terminal reaches only this script, which then
         # stops the server and worker in order instead of leaving them half-killed.
         server = subprocess.Popen(
-            gunicorn, cwd=ROOT, env=env, stdout=server_log, stderr=subprocess.STDOUT,
+            gunicorn, cwd=app_dir, env=env, stdout=server_log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         processes.append(server)
         worker = subprocess.Popen(
-            [str(PYTHON), "manage.py", "worker"], cwd=ROOT, env=env, stdout=worker_log,
+            [str(PYTHON), "manage.py", "worker"], cwd=app_dir, env=env, stdout=worker_log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         processes.append(worker)
@@ -585,6 +594,17 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def socket_errors(data: dict[str, Any], connections: int) -> int:
+    """wrk's socket errors, less the keep-alive closes of connections parked after the run.
+
+    Each parking beyond the first of every connection follows one such close
+    (see signing.lua). A connection whose last request was never answered did
+    not park, so the discount is then smaller and the result errs high.
+    """
+    raw = sum(data[key] for key in ("connect_errors", "read_errors", "write_errors"))
+    return max(0, int(raw) - max(0, int(data["parks"]) - connections)) + int(data["timeout_errors"])
+
+
 def run_wrk(
     wrk: str,
     app: Application,
@@ -592,7 +612,7 @@ def run_wrk(
     label: str,
     mode: str,
     path: str,
-    token: str,
+    form: SigningForm,
     connections: int,
     threads: int,
     seconds: int,
@@ -601,30 +621,40 @@ def run_wrk(
     """Run wrk with bench/signing.lua and return its counts, latencies and CPU shares.
 
     wrk runs ``grace`` seconds longer than it sends, so that the answers to
-    requests in flight at the end arrive (see signing.lua). Its own CPU time
-    is the RUSAGE_CHILDREN difference around it: the server and worker are
-    also children of this script but are reaped only at the very end.
+    requests in flight at the end arrive (see signing.lua). CPU shares are
+    taken over the sending window only, wrk's own from /proc/<pid>/stat; its
+    total CPU time is the RUSAGE_CHILDREN difference around it (the server
+    and worker are also children of this script, but reaped only at the end).
     """
     run_id = f"{label}-{secrets.token_hex(3)}"
     command = [wrk, "-t", str(min(threads, connections)), "-c", str(connections)]
     command += ["-d", f"{seconds + grace}s", "--timeout", "30s", "--latency", "-s"]
-    command += [str(LUA_SCRIPT), app.base_url + path, "--", mode, path, token, run_id]
+    command += [str(LUA_SCRIPT), app.base_url + path, "--", mode, path, form.cookie, form.field]
+    command += [run_id]
     command += [str(seconds)]
     before = children_cpu()
     meter.start()
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + grace + 60, check=False
+    wrk_process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    try:
+        # CPU shares cover the sending window only, not the idle grace period.
+        time.sleep(seconds)
+        cpu = meter.stop(process_cpu(wrk_process.pid))
+        stdout, stderr = wrk_process.communicate(timeout=grace + 60)
+    finally:
+        if wrk_process.poll() is None:
+            wrk_process.kill()
+            wrk_process.wait(timeout=10)
     wrk_cpu = children_cpu() - before
-    cpu = meter.stop(wrk_cpu)
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    if wrk_process.returncode != 0:
+        raise BenchError(f"wrk failed ({wrk_process.returncode}):\n{stdout}{stderr}")
     result_line = next(
-        (line for line in done.stdout.splitlines() if line.startswith("BENCH-RESULT ")), None
+        (line for line in stdout.splitlines() if line.startswith("BENCH-RESULT ")), None
     )
     if result_line is None:
-        raise BenchError(f"wrk printed no BENCH-RESULT line:\n{done.stdout}{done.stderr}")
-    for line in done.stdout.splitlines():
+        raise BenchError(f"wrk printed no BENCH-RESULT line:\n{stdout}{stderr}")
+    for line in stdout.splitlines():
         if not line.startswith("BENCH-RESULT "):
             say(f"    wrk | {line}")
     data = json.loads(result_line.removeprefix("BENCH-RESULT "))
@@ -638,9 +668,7 @@ def run_wrk(
         answered=data["answered"],
         acknowledged=data["acknowledged"],
         unexpected=data["unexpected"],
-        socket_errors=sum(
-            data[key] for key in ("connect_errors", "read_errors", "write_errors", "timeout_errors")
-        ),
+        socket_errors=socket_errors(data, connections),
         active_seconds=data["active_seconds"],
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
@@ -664,7 +692,7 @@ def run_fixed_rate(
         return form.request(app.port, f"fixed-{run_id}-{index}@example.org")
 
     meter.start()
-    result = fixed_rate.run(HOST, app.port, make_request, rate, seconds, connections)
+    result = fixed_rate.run(HOST, app.port, make_request, rate, seconds, connections, timeout=60)
     cpu = meter.stop(result.cpu_seconds)
     answered = sum(result.statuses.values())
     return LoadRun(
@@ -678,6 +706,7 @@ def run_fixed_rate(
         acknowledged=result.count(302),
         unexpected={str(k): v for k, v in result.statuses.items() if k != 302},
         socket_errors=sum(result.errors.values()),
+        failed=sum(result.errors.values()),
         active_seconds=result.wall_seconds,
         p50_ms=result.percentile(0.50) * 1000,
         p99_ms=result.percentile(0.99) * 1000,
@@ -722,7 +751,7 @@ class Ledger:
         waited = wait_server_idle(app)
         rows = self.database.signature_rows()
         self.report.rows, self.report.acknowledged = rows, self.acknowledged
-        unanswered = run.sent - run.answered if run else 0
+        unanswered = run.unanswered if run else 0
         if rows == self.acknowledged:
             verdict = f"rows {rows} == acknowledged {self.acknowledged}: OK"
         else:
@@ -738,30 +767,88 @@ class Ledger:
         return verdict
 
 
-def start_profilers(options: Options, app: Application, name: str) -> list[subprocess.Popen[bytes]]:
-    """Optionally sample every gunicorn worker with py-spy for the length of one run."""
+@dataclass
+class Profilers:
+    """py-spy recorders attached to the server's workers and the mail worker for one run."""
+
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    server_files: list[Path] = field(default_factory=list)
+    worker_files: list[Path] = field(default_factory=list)
+
+
+def start_profilers(options: Options, app: Application, name: str) -> Profilers:
+    """Optionally sample the server and the mail worker with py-spy during one run.
+
+    gunicorn workers are sampled with ``--gil``: only the thread holding the
+    GIL, i.e. where their CPU goes, not the 30-odd threads waiting for it. The
+    single-threaded mail worker is sampled on the wall clock, waits included.
+    """
+    profilers = Profilers()
     if options.py_spy_dir is None:
-        return []
+        return profilers
     py_spy = shutil.which("py-spy") or str(VENV_BIN / "py-spy")
+    if not Path(py_spy).exists():
+        raise BenchError("--py-spy needs py-spy: .venv/bin/pip install py-spy")
     options.py_spy_dir.mkdir(parents=True, exist_ok=True)
-    profilers = []
-    for pid in app.worker_pids():
-        output = options.py_spy_dir / f"{name}-worker{pid}.txt"
+    targets = [(pid, True) for pid in app.worker_pids()] + [(app.worker.pid, False)]
+    for pid, gil in targets:
+        output = options.py_spy_dir / f"{name}-{'server' if gil else 'mailworker'}-{pid}.txt"
+        (profilers.server_files if gil else profilers.worker_files).append(output)
         command = [py_spy, "record", "--pid", str(pid), "--duration", str(options.seconds)]
         command += ["--rate", "50", "--format", "raw", "--nonblocking", "--output", str(output)]
-        profilers.append(
+        command += ["--gil"] if gil else []
+        profilers.processes.append(
             subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         )
     return profilers
 
 
-def finish_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
-    for profiler in profilers:
+def finish_profilers(profilers: Profilers) -> None:
+    for profiler in profilers.processes:
         try:
             profiler.wait(timeout=30)
         except subprocess.TimeoutExpired:
             profiler.kill()
             profiler.wait(timeout=10)
+    for title, files in (
+        ("server, CPU (GIL held)", profilers.server_files),
+        ("mail worker, wall clock", profilers.worker_files),
+    ):
+        if files:
+            say(f"  py-spy, {title}: {', '.join(str(path) for path in files)}")
+            for line in summarize_profile(files):
+                say(f"    {line}")
+
+
+def summarize_profile(paths: list[Path], top: int = 8) -> list[str]:
+    """The busiest frames by own samples, and the application's functions including callees.
+
+    py-spy's raw format is one folded stack per line, frames separated by
+    ";", followed by a sample count.
+    """
+    total = 0
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            total += int(count)
+            frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+            own[frames[-1]] += int(count)
+            for frame in set(frames):
+                if "safepassage/" in frame and "management/commands" not in frame:
+                    inclusive[frame] += int(count)
+    if not total:
+        return ["(no samples)"]
+    lines = [f"{total} samples; own time:"]
+    lines += [f"  {count / total:6.1%}  {name}" for name, count in own.most_common(top)]
+    lines += ["application functions, with what they call:"]
+    lines += [f"  {count / total:6.1%}  {name}" for name, count in inclusive.most_common(top)]
+    return lines
 
 
 def after_run(
@@ -785,49 +872,48 @@ def describe(run: LoadRun) -> str:
     return (
         f"  => {run.rate:,.0f} {what}, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms,"
         f" max {run.max_ms:.1f} ms; non-{run.expected_status}: {sum(run.unexpected.values())}"
-        f" {run.unexpected or ''}, socket errors: {run.socket_errors},"
-        f" unanswered: {run.sent - run.answered}\n"
+        f"{f' {run.unexpected}' if run.unexpected else ''}, socket errors: {run.socket_errors},"
+        f" unanswered: {run.unanswered}\n"
         f"     CPU (cores): server {run.cpu.server:.2f}, worker {run.cpu.worker:.2f},"
         f" database {run.cpu.database:.2f}, load generator {run.cpu.loadgen:.2f},"
         f" other processes {run.cpu.other:.2f}"
     )
 
 
-def bench_database(kind: str, options: Options, wrk: str) -> DatabaseReport:
+def bench_database(
+    kind: str, options: Options, wrk: str, app_dir: Path, work_dir: Path
+) -> DatabaseReport:
     """Set up a fresh deployment on one database, run every measurement, tear it down."""
     report = DatabaseReport(database=kind)
-    data_dir = Path(tempfile.mkdtemp(prefix=f"safepassage-bench-{kind}-"))
+    data_dir = work_dir / kind
+    data_dir.mkdir()
     database = Database(kind, data_dir, options.pg_admin_url)
     port = free_port()
     env = production_env(data_dir, port, database.url)
     say(f"\n=== {kind}: data in {data_dir}, server on {HOST}:{port}")
     try:
         database.create()
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "collectstatic", "--noinput", "-v", "0")
-        demo = manage(env, "load_demo").strip()
+        manage(app_dir, env, "migrate", "--noinput", "-v", "0")
+        manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
+        demo = manage(app_dir, env, "load_demo").strip()
         say(f"  {demo}")
         match = re.search(r"https?://[^/\s]+(/\S*)", demo)
         if not match:
             raise BenchError(f"cannot find the petition URL in load_demo's output: {demo!r}")
         path = match.group(1)
         say(f"  {database.settings_note()}")
-        with running_application(env, port, options.workers, options.threads, data_dir) as app:
+        with running_application(
+            app_dir, env, port, options.workers, options.threads, data_dir
+        ) as app:
             say(f"  started: {' '.join(app.command)}")
             say(f"  workers: pids {app.worker_pids()}; mail worker pid {app.worker.pid}")
             try:
                 measure(app, database, report, path, options, wrk)
-            except BaseException:
+            except Exception:  # not on Ctrl-C: the logs would only be noise
                 say(app.tail_logs())
                 raise
     finally:
-        try:
-            database.drop()
-        finally:
-            if options.keep:
-                say(f"  kept {data_dir}")
-            else:
-                shutil.rmtree(data_dir, ignore_errors=True)
+        database.drop()
     return report
 
 
@@ -849,7 +935,7 @@ def measure(
 
     def wrk_run(label: str, mode: str, target: str, connections: int, seconds: int) -> LoadRun:
         return run_wrk(
-            wrk, app, meter, label, mode, target, form.cookie, connections,
+            wrk, app, meter, label, mode, target, form, connections,
             options.wrk_threads, seconds, options.grace,
         )  # fmt: skip
 
@@ -970,7 +1056,7 @@ def table_rows(reports: list[DatabaseReport]) -> list[tuple[str, ...]]:
                     f"{run.p50_ms:.1f}",
                     f"{run.p99_ms:.1f}",
                     f"{run.max_ms:.0f}",
-                    str(sum(run.unexpected.values()) + run.sent - run.answered),
+                    str(sum(run.unexpected.values()) + run.unanswered),
                     str(run.socket_errors),
                     f"{run.cpu.server:.2f}",
                     f"{run.cpu.worker:.2f}",
@@ -996,9 +1082,11 @@ def print_summary(reports: list[DatabaseReport]) -> None:
             say(f"  {target:<40} {figure:<48} {met}")
 
 
-def write_markdown(path: Path, reports: list[DatabaseReport], command: str) -> None:
+def write_markdown(
+    path: Path, reports: list[DatabaseReport], command: str, source_note: str
+) -> None:
     """The same figures as Markdown tables, for docs/performance.md."""
-    out = [f"Command: `{command}`", ""]
+    out = [f"Command: `{command}` ({source_note})", ""]
     out += ["| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
     out += ["| " + " | ".join(row) + " |" for row in table_rows(reports)]
     for report in reports:
@@ -1046,7 +1134,8 @@ def parse_args(argv: list[str]) -> tuple[Options, Path | None]:
     parser.add_argument("--keep", action="store_true", help="keep the data directory and logs")
     parser.add_argument(
         "--py-spy", type=Path, default=None, metavar="DIR",
-        help="record each gunicorn worker with py-spy (raw folded stacks) during signing runs",
+        help="profile the server (--gil) and the mail worker with py-spy during signing runs,"
+        " keep the raw folded stacks in DIR and print a summary (.venv/bin/pip install py-spy)",
     )  # fmt: skip
     parser.add_argument("--markdown", type=Path, default=None, help="also write tables here")
     args = parser.parse_args(argv)
@@ -1074,6 +1163,44 @@ def parse_args(argv: list[str]) -> tuple[Options, Path | None]:
     ), args.markdown
 
 
+# What the application needs to run, copied from the working tree into each benchmark.
+APPLICATION_PARTS = ("manage.py", "pyproject.toml", "safepassage", "templates", "static", "locale")
+
+
+def snapshot_application(target: Path) -> Path:
+    """Copy the application into ``target`` and return the copy's directory.
+
+    The server, the worker and the management commands all run from this
+    copy (the current directory comes first on their import path), so one
+    benchmark measures one state of the code even while the working tree is
+    being edited, and the fingerprint below names that state.
+    """
+    app_dir = target / "app"
+    app_dir.mkdir()
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in APPLICATION_PARTS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, app_dir / name, ignore=ignore)
+        elif source.is_file():
+            shutil.copy2(source, app_dir / name)
+    return app_dir
+
+
+def source_fingerprint(app_dir: Path) -> str:
+    """A short hash of the application's code and templates, tests excluded."""
+    digest = hashlib.sha256()
+    files = [app_dir / "pyproject.toml"]
+    for folder, pattern in ((app_dir / "safepassage", "*.py"), (app_dir / "templates", "*")):
+        files += [path for path in folder.rglob(pattern) if path.is_file()]
+    for path in sorted(files):
+        relative = path.relative_to(app_dir)
+        if "tests" in relative.parts or "__pycache__" in relative.parts:
+            continue
+        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def machine_note() -> str:
     model = next(
         (
@@ -1096,20 +1223,29 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, interrupted)
     command = "bench/signing " + " ".join(sys.argv[1:] if argv is None else argv)
     say(f"{command}\n{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine_note()}")
+    work_dir = Path(tempfile.mkdtemp(prefix="safepassage-bench-"))
     reports = []
     try:
+        app_dir = snapshot_application(work_dir)
+        source_note = f"application source fingerprint {source_fingerprint(app_dir)}"
+        say(f"{source_note} (a copy of the working tree in {app_dir})")
         wrk = ensure_wrk()
         for kind in options.databases:
-            reports.append(bench_database(kind, options, wrk))
+            reports.append(bench_database(kind, options, wrk, app_dir, work_dir))
     except BenchError as exc:
         say(f"\nBENCHMARK FAILED: {exc}")
         return 2
     except KeyboardInterrupt:
         say("\ninterrupted: everything started has been stopped")
         return 130
+    finally:
+        if options.keep:
+            say(f"\nkept {work_dir} (application copy, data and logs)")
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)
     print_summary(reports)
     if markdown is not None:
-        write_markdown(markdown, reports, command)
+        write_markdown(markdown, reports, command, source_note)
     if not all(report.integrity_ok for report in reports):
         say("\n!!!!! MISMATCH between stored rows and acknowledged submissions: see above !!!!!")
         return 1

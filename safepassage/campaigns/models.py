@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -156,6 +158,37 @@ class Petition(models.Model):
         return int(count)
 
 
+PETITION_CACHE_SECONDS = 10
+
+
+def petition_cache_key(slug: str) -> str:
+    return f"petition:slug:{slug}"
+
+
+def public_petition(slug: str) -> Petition | None:
+    """A public petition with its campaign and texts, from the cache when possible.
+
+    Every signing request needs it; reading it from the database each time
+    costs more than the rest of the lookup. Saving a petition, its texts or
+    its campaign drops the cached copy (see the signal handlers below).
+    """
+    key = petition_cache_key(slug)
+    petition = cache.get(key)
+    if petition is None:
+        petition = (
+            Petition.objects.public()
+            .select_related("campaign")
+            .prefetch_related("texts")
+            .filter(slug=slug)
+            .first()
+        )
+        if petition is None:
+            return None
+        cache.set(key, petition, PETITION_CACHE_SECONDS)
+    assert isinstance(petition, Petition)
+    return petition
+
+
 class PetitionText(models.Model):
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="texts")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
@@ -177,3 +210,21 @@ class PetitionText(models.Model):
 
     def body_html(self) -> str:
         return render_markdown(self.body)
+
+
+@receiver([post_save, post_delete], sender=Petition)
+@receiver([post_save, post_delete], sender=PetitionText)
+@receiver([post_save, post_delete], sender=Campaign)
+def _forget_cached_petitions(
+    sender: type[models.Model], instance: models.Model, **kwargs: object
+) -> None:
+    if isinstance(instance, Campaign):
+        slugs = list(instance.petitions.values_list("slug", flat=True))
+    elif isinstance(instance, PetitionText):
+        slugs = list(
+            Petition.objects.filter(pk=instance.petition_id).values_list("slug", flat=True)
+        )
+    else:
+        assert isinstance(instance, Petition)
+        slugs = [instance.slug]
+    cache.delete_many([petition_cache_key(slug) for slug in slugs])

@@ -6,6 +6,7 @@ import logging
 import smtplib
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
@@ -13,12 +14,14 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from safepassage.lib import crypto
+from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.mail import render
 from safepassage.outbox.models import Message
 
@@ -48,37 +51,85 @@ def describe_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+@dataclass
+class Outcome:
+    """What became of one message; written for the whole batch in one transaction."""
+
+    message: Message
+    status: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
 @task()
 def send_messages(message_ids: list[int]) -> dict[str, int]:
-    """Send the given messages that are still due; safe to run twice."""
+    """Send the given messages that are still due; safe to run twice.
+
+    The outcomes are recorded together at the end, in one transaction: on
+    SQLite every separate write would queue for the lock behind the signing
+    commits. A crash before that point leaves the messages "sending" until
+    their lease expires, and they are sent again (at least once, not at most).
+    """
     token = uuid.uuid4().hex
     now = timezone.now()
-    Message.objects.filter(
-        pk__in=message_ids,
-        status__in=[Message.Status.QUEUED, Message.Status.RETRY],
-        next_attempt_at__lte=now,
-    ).update(
-        status=Message.Status.SENDING,
-        claimed_by=token,
-        attempts=F("attempts") + 1,
-        next_attempt_at=now + LEASE,
+    with database_write_lock():
+        Message.objects.filter(
+            pk__in=message_ids,
+            status__in=[Message.Status.QUEUED, Message.Status.RETRY],
+            next_attempt_at__lte=now,
+        ).update(
+            status=Message.Status.SENDING,
+            claimed_by=token,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + LEASE,
+        )
+    claimed = (
+        Message.objects.filter(claimed_by=token, status=Message.Status.SENDING)
+        .select_related("signature__petition__campaign")
+        .prefetch_related("signature__petition__texts")
     )
-    claimed = Message.objects.filter(
-        claimed_by=token, status=Message.Status.SENDING
-    ).select_related("signature__petition__campaign")
-    outcomes: Counter[str] = Counter()
+    outcomes: list[Outcome] = []
+    mailed: set[int] = set()
     connection = get_connection()
     try:
         for message in claimed:
-            outcomes[_send_one(message, token, connection)] += 1
+            outcomes.append(_send_one(message, connection, mailed))
     finally:
         connection.close()
-    return dict(outcomes)
+        _record(outcomes, token)
+    return dict(Counter(outcome.status for outcome in outcomes))
 
 
-def _recently_mailed(message: Message) -> bool:
+def _record(outcomes: list[Outcome], token: str) -> None:
+    if not outcomes:
+        return
+    fields = ["status", "claimed_by", "recipient_encrypted", "last_error", "sent_at"]
+    fields += ["message_id", "next_attempt_at"]
+    with database_write_lock(), transaction.atomic():
+        still_ours = set(
+            Message.objects.filter(
+                pk__in=[o.message.pk for o in outcomes], claimed_by=token
+            ).values_list("pk", flat=True)
+        )
+        rows = []
+        for outcome in outcomes:
+            if outcome.message.pk not in still_ours:
+                continue
+            message = outcome.message
+            message.status = outcome.status
+            message.claimed_by = ""
+            if outcome.status != Message.Status.RETRY:
+                message.recipient_encrypted = ""
+            for name, value in outcome.fields.items():
+                setattr(message, name, value)
+            rows.append(message)
+        Message.objects.bulk_update(rows, fields)
+
+
+def _recently_mailed(message: Message, mailed: set[int]) -> bool:
     if not settings.REPEAT_MAIL_MINUTES or message.signature_id is None:
         return False
+    if message.signature_id in mailed:
+        return True
     since = timezone.now() - timedelta(minutes=settings.REPEAT_MAIL_MINUTES)
     return (
         Message.objects.filter(
@@ -89,30 +140,21 @@ def _recently_mailed(message: Message) -> bool:
     )
 
 
-def _finish(message: Message, token: str, status: str, **fields: object) -> None:
-    Message.objects.filter(pk=message.pk, claimed_by=token).update(
-        status=status, recipient_encrypted="", claimed_by="", **fields
-    )
-
-
-def _send_one(message: Message, token: str, connection: BaseEmailBackend) -> str:
-    if message.kind == Message.Kind.SIGNATURE_REPEAT and _recently_mailed(message):
-        _finish(message, token, Message.Status.WITHHELD, last_error="mailed recently")
-        return Message.Status.WITHHELD
+def _send_one(message: Message, connection: BaseEmailBackend, mailed: set[int]) -> Outcome:
+    if message.kind == Message.Kind.SIGNATURE_REPEAT and _recently_mailed(message, mailed):
+        return Outcome(message, Message.Status.WITHHELD, {"last_error": "mailed recently"})
     try:
         recipient = crypto.decrypt(message.recipient_encrypted)
     except InvalidToken:
         # No configured key opens it (a key was removed before rotation): it
         # can never be sent, so stop and wipe rather than retry for ever.
-        _finish(message, token, Message.Status.FAILED, last_error="cannot decrypt recipient")
         logger.error("outbox message %s failed: no key decrypts its recipient", message.pk)
-        return Message.Status.FAILED
+        return Outcome(message, Message.Status.FAILED, {"last_error": "cannot decrypt recipient"})
     message_id = make_msgid(domain=settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0])
     try:
         rendered = render(message)
         if rendered is None:
-            _finish(message, token, Message.Status.WITHHELD, last_error="no longer needed")
-            return Message.Status.WITHHELD
+            return Outcome(message, Message.Status.WITHHELD, {"last_error": "no longer needed"})
         email = EmailMultiAlternatives(
             subject=rendered.subject,
             body=rendered.text,
@@ -126,26 +168,17 @@ def _send_one(message: Message, token: str, connection: BaseEmailBackend) -> str
     except Exception as exc:
         reason = describe_error(exc)
         if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(message, token, Message.Status.FAILED, last_error=reason)
             logger.error("outbox message %s failed for good: %s", message.pk, reason)
-            return Message.Status.FAILED
-        Message.objects.filter(pk=message.pk, claimed_by=token).update(
-            status=Message.Status.RETRY,
-            claimed_by="",
-            last_error=reason,
-            next_attempt_at=timezone.now() + retry_delay(message.attempts),
-        )
+            return Outcome(message, Message.Status.FAILED, {"last_error": reason})
         logger.warning("outbox message %s will be retried: %s", message.pk, reason)
-        return Message.Status.RETRY
-    _finish(
-        message,
-        token,
-        Message.Status.SENT,
-        sent_at=timezone.now(),
-        message_id=message_id,
-        last_error="",
-    )
-    return Message.Status.SENT
+        retry_at = timezone.now() + retry_delay(message.attempts)
+        return Outcome(
+            message, Message.Status.RETRY, {"last_error": reason, "next_attempt_at": retry_at}
+        )
+    if message.signature_id is not None:
+        mailed.add(message.signature_id)
+    sent = {"sent_at": timezone.now(), "message_id": message_id, "last_error": ""}
+    return Outcome(message, Message.Status.SENT, sent)
 
 
 # A queued message whose task has not run this long after it was offered is

@@ -19,6 +19,7 @@ from concurrent.futures import Future
 
 from django.db import close_old_connections, connection
 
+from safepassage.lib.writelock import database_write_lock
 from safepassage.signatures.services import PendingSignature, commit_batch
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class GroupCommitter:
     def _commit(self, batch: list[tuple[PendingSignature, Future[bool]]]) -> None:
         close_old_connections()
         try:
-            created = commit_batch([pending for pending, _ in batch])
+            with database_write_lock():
+                created = commit_batch([pending for pending, _ in batch])
         except BaseException as exc:  # every waiting request must be answered
             logger.exception("group commit of %d signatures failed", len(batch))
             connection.close()

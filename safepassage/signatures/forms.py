@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.lib import geo
@@ -50,6 +52,21 @@ def canonical_email(value: str) -> CanonicalEmail:
     return canonical
 
 
+def _country_choices(language: str) -> list[tuple[str, str | Promise]]:
+    return [("", _("Choose your country")), *geo.countries(language)]
+
+
+class CountryField(forms.ChoiceField):
+    """A country select whose ~250 choices are only built when it is rendered.
+
+    Validation asks the set of ISO codes directly: normalising the full list
+    of choices on every submission costs more than the rest of the form.
+    """
+
+    def valid_value(self, value: str) -> bool:
+        return value in geo.country_codes()
+
+
 class SignForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
@@ -72,7 +89,7 @@ class SignForm(forms.Form):
         max_length=100,
         error_messages={"required": _("Please enter your city or town.")},
     )
-    country = forms.ChoiceField(
+    country = CountryField(
         label=_("Country"), error_messages={"required": _("Please choose your country.")}
     )
     region = forms.CharField(
@@ -100,7 +117,7 @@ class SignForm(forms.Form):
         self.canonical: CanonicalEmail | None = None
         country_field = self.fields["country"]
         assert isinstance(country_field, forms.ChoiceField)
-        country_field.choices = [("", _("Choose your country")), *geo.countries(language)]
+        country_field.choices = partial(_country_choices, language)
         publish_field = self.fields["publish_name"]
         assert isinstance(publish_field, forms.ChoiceField)
         publish_field.choices = list(publish_choices().items())

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
@@ -94,6 +94,18 @@ def _insert(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
     """Insert new rows, recording each row's id in ``owners``."""
     if not rows:
         return
+    if connection.vendor == "sqlite":
+        # The IMMEDIATE transaction has held the write lock since before the
+        # lookup, so no other writer can have inserted these hashes meanwhile.
+        Signature.objects.bulk_create(rows)
+        for row in rows:
+            owners[(row.petition_id, row.email_hash)] = row.pk
+        return
+    insert_allowing_races(rows, owners)
+
+
+def insert_allowing_races(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
+    """Insert where a concurrent writer may have inserted the same person since the lookup."""
     try:
         with transaction.atomic():
             Signature.objects.bulk_create(rows)

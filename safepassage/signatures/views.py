@@ -4,15 +4,15 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from safepassage.campaigns.models import Petition
+from safepassage.campaigns.models import Petition, public_petition
 from safepassage.signatures import services
 from safepassage.signatures.consent import privacy_promise
 from safepassage.signatures.forms import ResendForm, SignForm
@@ -24,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 
 def _petition(slug: str) -> Petition:
-    return get_object_or_404(Petition.objects.public().select_related("campaign"), slug=slug)
+    petition = public_petition(slug)
+    if petition is None:
+        raise Http404
+    return petition
 
 
 @sensitive_post_parameters("email")

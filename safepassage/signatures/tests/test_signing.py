@@ -308,7 +308,7 @@ def test_subdivisions_are_served_for_the_form_script(client):
 
 def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition):
     """PostgreSQL lets two committers race past the lookup; the constraint decides."""
-    from safepassage.signatures.services import _insert
+    from safepassage.signatures.services import insert_allowing_races
 
     def pending(email: str) -> Signature:
         return Signature(
@@ -321,7 +321,7 @@ def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition
     winner.save()
     loser, newcomer = pending("race@example.org"), pending("new@example.org")
     owners: dict[tuple[int, str], int] = {}
-    _insert([loser, newcomer], owners)  # the lookup missed the winner's row
+    insert_allowing_races([loser, newcomer], owners)  # the lookup missed the winner's row
     assert loser.pk is None
     assert owners[(petition.pk, winner.email_hash)] == winner.pk
     assert owners[(petition.pk, newcomer.email_hash)] == newcomer.pk
