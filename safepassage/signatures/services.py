@@ -206,15 +206,20 @@ def confirm(signature: Signature) -> bool:
     return updated == 1
 
 
+def withhold_mail(signature_ids: Sequence[int]) -> None:
+    """Cancel unsent mail about these signatures and wipe its recipients."""
+    Message.objects.filter(
+        signature_id__in=signature_ids, status__in=Message.PENDING_STATUSES
+    ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
+
+
 def erase(signature: Signature, reason: str) -> None:
     """Delete the signature and everything personal, leaving a hash-only tombstone."""
     with transaction.atomic():
         Erasure.objects.create(
             petition_id=signature.petition_id, email_hash=signature.email_hash, reason=reason
         )
-        Message.objects.filter(signature=signature, status__in=Message.PENDING_STATUSES).update(
-            status=Message.Status.WITHHELD, recipient_encrypted=""
-        )
+        withhold_mail([signature.pk])
         Signature.objects.filter(pk=signature.pk).delete()
     cache.delete(count_cache_key(signature.petition_id))
     logger.info("signature %s erased (%s)", signature.pk, reason)
@@ -233,9 +238,7 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
         if not ids:
             break
         with transaction.atomic():
-            Message.objects.filter(
-                signature_id__in=ids, status__in=Message.PENDING_STATUSES
-            ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
+            withhold_mail(ids)
             total += (
                 Signature.objects.filter(pk__in=ids, status=Signature.Status.PENDING)
                 .delete()[1]
@@ -260,9 +263,7 @@ def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
             for signature in Signature.objects.filter(
                 petition_id=petition_id, email_hash=digest, created_at__lte=erased_at
             ):
-                Message.objects.filter(
-                    signature=signature, status__in=Message.PENDING_STATUSES
-                ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
+                withhold_mail([signature.pk])
                 signature.delete()
                 removed += 1
         cache.delete(count_cache_key(petition_id))
