@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.forms.utils import flatatt
+from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.lib import geo
@@ -56,6 +60,41 @@ def _country_choices(language: str) -> list[tuple[str, str | Promise]]:
     return [("", _("Choose your country")), *geo.countries(language)]
 
 
+@lru_cache(maxsize=64)
+def _country_options_html(language: str) -> str:
+    with translation.override(language):
+        return "".join(
+            format_html('<option value="{}">{}</option>', code, name)
+            for code, name in _country_choices(language)
+        )
+
+
+class CountrySelect(forms.Select):
+    """The country select, its ~250 options rendered once per language.
+
+    Rendering them through Django's per-option widget templates took most of
+    the signing page's time.
+    """
+
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
+        options = _country_options_html(translation.get_language() or "en")
+        code = str(value or "")
+        if code in geo.country_codes():
+            chosen = f'<option value="{code}">'
+            options = options.replace(chosen, f'<option value="{code}" selected>', 1)
+        else:
+            options = options.replace('<option value="">', '<option value="" selected>', 1)
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(final_attrs),
+            mark_safe(options),  # noqa: S308
+        )
+
+
 class CountryField(forms.ChoiceField):
     """A country select whose ~250 choices are only built when it is rendered.
 
@@ -90,7 +129,9 @@ class SignForm(forms.Form):
         error_messages={"required": _("Please enter your city or town.")},
     )
     country = CountryField(
-        label=_("Country"), error_messages={"required": _("Please choose your country.")}
+        label=_("Country"),
+        widget=CountrySelect,
+        error_messages={"required": _("Please choose your country.")},
     )
     region = forms.CharField(
         label=_("State or province"),
