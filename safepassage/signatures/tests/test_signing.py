@@ -32,8 +32,12 @@ def _direct_commit(settings):
     cache.clear()
 
 
-def sign(client: Client, petition, **overrides: str):
-    return client.post(reverse("signatures:sign", args=[petition.slug]), sign_data(**overrides))
+def sign(client: Client, petition, HTTP_ACCEPT_LANGUAGE: str = "en", **overrides: str):
+    return client.post(
+        reverse("signatures:sign", args=[petition.slug]),
+        sign_data(**overrides),
+        HTTP_ACCEPT_LANGUAGE=HTTP_ACCEPT_LANGUAGE,
+    )
 
 
 def without_csrf(html: bytes) -> bytes:
@@ -143,6 +147,26 @@ def test_country_names_are_localised(client, petition):
     response = client.get(petition.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ko")
     assert "대한민국" in response.content.decode()
     assert "중국 내 탈북 난민에게 안전한 길을" in response.content.decode()
+
+
+def test_the_page_speaks_korean_to_korean_readers(client, petition):
+    html = client.get(petition.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "청원에 서명하기" in html  # "Sign the petition"
+    assert "서명자께 드리는 약속" in html  # "Our promise to you"
+    response = sign(client, petition, first_name="", HTTP_ACCEPT_LANGUAGE="ko")
+    assert "이름을 입력해 주세요." in response.content.decode()  # "Please enter your first name."
+
+
+def test_the_consent_record_names_the_text_in_the_signers_language(client, petition):
+    sign(client, petition, email="en@example.org")
+    client.post(
+        reverse("signatures:sign", args=[petition.slug]),
+        sign_data(email="ko@example.org"),
+        HTTP_ACCEPT_LANGUAGE="ko",
+    )
+    english, korean = Signature.objects.order_by("pk")
+    assert (english.language, korean.language) == ("en", "ko")
+    assert english.consent_hash != korean.consent_hash
 
 
 def test_a_second_signature_looks_exactly_like_the_first(client, petition):
