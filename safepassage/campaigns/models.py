@@ -94,6 +94,11 @@ class Campaign(models.Model):
             )
 
 
+def count_cache_key(petition_id: int) -> str:
+    """Where Petition.confirmed_count() is cached; dropped when a count changes."""
+    return f"petition:{petition_id}:confirmed"
+
+
 class PetitionQuerySet(models.QuerySet["Petition"]):
     def public(self) -> PetitionQuerySet:
         """Petitions a visitor may see: their campaign is no longer a draft."""
@@ -150,7 +155,7 @@ class Petition(models.Model):
 
     def confirmed_count(self) -> int:
         """Confirmed, unflagged signatures; cached for a few seconds for busy pages."""
-        key = f"petition:{self.pk}:confirmed"
+        key = count_cache_key(self.pk)
         count = cache.get(key)
         if count is None:
             count = self.signatures.counted().count()

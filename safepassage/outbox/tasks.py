@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from cryptography.fernet import InvalidToken
 from django.conf import settings
@@ -150,7 +151,7 @@ def _send_one(message: Message, connection: BaseEmailBackend, mailed: set[int]) 
         # can never be sent, so stop and wipe rather than retry for ever.
         logger.error("outbox message %s failed: no key decrypts its recipient", message.pk)
         return Outcome(message, Message.Status.FAILED, {"last_error": "cannot decrypt recipient"})
-    message_id = make_msgid(domain=settings.SITE_URL.split("//")[-1].split("/")[0].split(":")[0])
+    message_id = make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost")
     try:
         rendered = render(message)
         if rendered is None:

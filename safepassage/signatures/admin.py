@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from safepassage.campaigns.models import count_cache_key
 from safepassage.signatures import services
 from safepassage.signatures.models import Erasure, Signature
 
@@ -43,7 +44,7 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
         petitions = set(queryset.values_list("petition_id", flat=True))
         cleared = queryset.exclude(review_reason="").update(review_reason="")
         for petition_id in petitions:
-            cache.delete(services.count_cache_key(petition_id))
+            cache.delete(count_cache_key(petition_id))
         self.message_user(request, f"{cleared} signatures cleared for counting.", messages.SUCCESS)
 
     @admin.action(

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from safepassage.campaigns.models import Petition
+from safepassage.campaigns.models import Petition, count_cache_key
 from safepassage.lib import crypto
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.outbox.models import Message
@@ -36,10 +36,6 @@ class PendingSignature:
 
 def hash_email(raw: str) -> str:
     return email_hash(canonicalize(raw), settings.SIGNER_HASH_KEY)
-
-
-def count_cache_key(petition_id: int) -> str:
-    return f"petition:{petition_id}:confirmed"
 
 
 def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
