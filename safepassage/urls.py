@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("safepassage.core.urls")),
     path("", include("safepassage.signatures.urls")),
+    path("", include("safepassage.directory.urls")),
 ]

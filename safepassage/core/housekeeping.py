@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from safepassage.directory.routing import route_pending
 from safepassage.outbox.tasks import prune_task_results, requeue_due
 from safepassage.signatures.services import expire_unconfirmed
 
@@ -15,4 +16,5 @@ def housekeeping() -> dict[str, int]:
         "requeued_mail": requeue_due(),
         "expired_signatures": expire_unconfirmed(),
         "pruned_task_results": prune_task_results(),
+        "routed_signatures": route_pending(),
     }

@@ -6,6 +6,7 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("about/", views.about, name="about"),
     path("healthz", views.healthz, name="healthz"),
     path("geo/subdivisions/<str:country>.json", views.subdivisions, name="subdivisions"),
     path("demo/mail/", views.demo_mail, name="demo-mail"),

@@ -25,6 +25,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def about(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/about.html")
+
+
+@require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness probe, and the framework's floor in bench/signing."""
     return HttpResponse("ok", content_type="text/plain")

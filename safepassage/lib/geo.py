@@ -79,3 +79,13 @@ def find_subdivision(country_code: str, text: str, language: str = "en") -> str 
 def subdivision_name(code: str, language: str = "en") -> str:
     country_code = code.split("-")[0]
     return dict(subdivisions(country_code, language)).get(code, code)
+
+
+@cache
+def _all_subdivision_codes() -> frozenset[str]:
+    return frozenset(sub.code for sub in pycountry.subdivisions)
+
+
+def is_subdivision_code(code: str) -> bool:
+    """Whether ``code`` is an ISO 3166-2 subdivision code (of any level)."""
+    return code in _all_subdivision_codes()

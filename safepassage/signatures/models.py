@@ -32,6 +32,14 @@ class Signature(models.Model):
         PENDING = "pending", _("waiting for e-mail confirmation")
         CONFIRMED = "confirmed", _("confirmed")
 
+    class Placement(models.TextChoices):
+        """How precisely the signer's place was found when routing (blank: not routed yet)."""
+
+        CITY = "city", _("city")
+        REGION = "region", _("state or province centre")
+        COUNTRY = "country", _("country centre")
+        NONE = "none", _("could not place")
+
     class Contact(models.TextChoices):
         COUNT_ONLY = "count", _("Only count my signature")
         UPDATES = "updates", _("Also send me updates about this campaign")
@@ -57,6 +65,19 @@ class Signature(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True, editable=False)
     # Non-empty: held for an organiser's review and not counted (throttled, look-alike domain).
     review_reason = models.CharField(_("held for review because"), max_length=100, blank=True)
+    # Routing: the mission responsible for the signer's place, set by a background task.
+    mission = models.ForeignKey(
+        "directory.Mission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="signatures",
+        verbose_name=_("mission"),
+    )
+    placement = models.CharField(
+        _("placed by"), max_length=8, choices=Placement, blank=True, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -90,6 +111,10 @@ class Signature(models.Model):
             models.CheckConstraint(
                 name="signature_hash_length", condition=Exact(Length("email_hash"), 64)
             ),
+            models.CheckConstraint(
+                name="signature_placement_valid",
+                condition=Q(placement__in=["", "city", "region", "country", "none"]),
+            ),
         ]
         indexes = [
             # Petition.confirmed_count() and every per-petition count.
@@ -98,6 +123,14 @@ class Signature(models.Model):
             ),
             # expire_unconfirmed() scans pending rows by age.
             models.Index(fields=["status", "created_at"], name="signature_expiry_idx"),
+            # Counts per mission (packets, reports, the directory map).
+            models.Index(fields=["petition", "mission"], name="signature_mission_idx"),
+            # The routing sweep finds confirmed signatures not yet routed.
+            models.Index(
+                fields=["petition", "id"],
+                condition=Q(status="confirmed", placement=""),
+                name="signature_unrouted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

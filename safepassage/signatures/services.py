@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.directory.tasks import schedule_routing
 from safepassage.lib import crypto
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.outbox.models import Message
@@ -199,6 +200,7 @@ def confirm(signature: Signature) -> bool:
     if updated:
         cache.delete(count_cache_key(signature.petition_id))
         logger.info("signature %s confirmed", signature.pk)
+        schedule_routing(signature.petition_id)
     return updated == 1
 
 

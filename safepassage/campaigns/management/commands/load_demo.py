@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from safepassage.campaigns.demo import load_demo
+from safepassage.directory.bundled import ensure_directory
 
 
 class Command(BaseCommand):
@@ -14,4 +15,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         petition = load_demo(options["year"])
+        for report in ensure_directory(petition.campaign.target_government):
+            self.stdout.write(f"Mission directory: {report.summary()}")
         self.stdout.write(f"Demo petition: {settings.SITE_URL}{petition.get_absolute_url()}")

@@ -1,0 +1,13 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from safepassage.lib import gazetteer
+
+
+class Command(BaseCommand):
+    help = "Build the offline city index (once; later runs find it ready)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = gazetteer.ensure_index()
+        self.stdout.write(f"city index ready: {path}")

@@ -1,0 +1,206 @@
+"""The directory of a government's embassies, consulates and other missions.
+
+Every row carries its source. Organisers edit it in the admin; every change,
+from the admin or an import, is kept in the history tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from safepassage.campaigns.models import validate_country_code
+from safepassage.lib import geo
+
+
+def validate_area_code(value: str) -> None:
+    """An ISO 3166-1 alpha-2 country or an ISO 3166-2 subdivision code."""
+    if value in geo.country_codes() or geo.is_subdivision_code(value):
+        return
+    raise ValidationError(
+        _("%(value)s is neither an ISO 3166-1 country nor an ISO 3166-2 subdivision code."),
+        params={"value": value},
+    )
+
+
+PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
+
+
+def validate_partial_date(value: str) -> None:
+    """YYYY, YYYY-MM or YYYY-MM-DD."""
+    if value and not PARTIAL_DATE.match(value):
+        raise ValidationError(
+            _("%(value)s is not a date (YYYY, YYYY-MM or YYYY-MM-DD)."), params={"value": value}
+        )
+
+
+class MissionQuerySet(models.QuerySet["Mission"]):
+    def open(self) -> MissionQuerySet:
+        return self.filter(status=Mission.Status.OPEN)
+
+    def of(self, sending_state: str) -> MissionQuerySet:
+        return self.filter(sending_state=sending_state)
+
+    def routable(self) -> MissionQuerySet:
+        """Open missions that serve places (permanent missions serve organisations)."""
+        return self.open().exclude(kind=Mission.Kind.PERMANENT_MISSION)
+
+
+class Mission(models.Model):
+    class Kind(models.TextChoices):
+        EMBASSY = "embassy", _("embassy")
+        CONSULATE_GENERAL = "consulate_general", _("consulate-general")
+        CONSULATE = "consulate", _("consulate")
+        PERMANENT_MISSION = "permanent_mission", _("permanent mission")
+        OFFICE = "office", _("office")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    # Stable identity across imports: a Wikidata id where there is one, else a slug.
+    key = models.CharField(_("stable id"), max_length=100, unique=True)
+    sending_state = models.CharField(
+        _("sending state"), max_length=2, validators=[validate_country_code]
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    name = models.CharField(_("name"), max_length=300)
+    host_country = models.CharField(
+        _("host country"), max_length=2, validators=[validate_country_code]
+    )
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=80, blank=True)
+    fax = models.CharField(_("fax"), max_length=80, blank=True)
+    website = models.URLField(_("website"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
+    # ISO 8601 dates, as precise as the source: 1973, 2007-08 or 2020-07-24.
+    opened = models.CharField(
+        _("opened"), max_length=10, blank=True, validators=[validate_partial_date]
+    )
+    closed = models.CharField(
+        _("closed"), max_length=10, blank=True, validators=[validate_partial_date]
+    )
+    source = models.TextField(_("source"), help_text=_("URLs or dataset the values come from."))
+    source_date = models.DateField(_("date of the source"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MissionQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sending_state", "host_country", "kind", "city", "name"]
+        verbose_name = _("mission")
+        verbose_name_plural = _("missions")
+        constraints = [
+            models.CheckConstraint(
+                name="mission_kind_valid",
+                condition=Q(
+                    kind__in=[
+                        "embassy",
+                        "consulate_general",
+                        "consulate",
+                        "permanent_mission",
+                        "office",
+                    ]
+                ),
+            ),
+            models.CheckConstraint(
+                name="mission_status_valid", condition=Q(status__in=["open", "closed"])
+            ),
+            models.CheckConstraint(
+                name="mission_open_not_closed",
+                condition=Q(status="closed") | Q(closed=""),
+            ),
+            models.CheckConstraint(
+                name="mission_coordinates_pair",
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+            ),
+            models.CheckConstraint(name="mission_sourced", condition=~Q(source="")),
+        ]
+        indexes = [
+            models.Index(fields=["sending_state", "status"], name="mission_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def address_block(self) -> str:
+        """The lines to write on an envelope, ending with the host country."""
+        lines = [self.name]
+        lines += [line.strip() for line in self.postal_address.splitlines() if line.strip()]
+        if not self.postal_address.strip():
+            lines.append(" ".join(part for part in (self.postcode, self.city) if part))
+        lines.append(geo.country_name(self.host_country).upper())
+        return "\n".join(line for line in lines if line)
+
+
+class MissionArea(models.Model):
+    """A place a mission is responsible for.
+
+    A consular district is a set of subdivisions or whole countries; an
+    embassy may also be accredited to countries where its state has no post.
+    """
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", _("consular district")
+        ACCREDITATION = "accreditation", _("concurrent accreditation")
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="areas")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind)
+    code = models.CharField(_("ISO 3166 code"), max_length=10, validators=[validate_area_code])
+    source = models.TextField(_("source"), blank=True)
+    source_date = models.DateField(_("date of the source"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["mission", "kind", "code"]
+        verbose_name = _("area served")
+        verbose_name_plural = _("areas served")
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "kind", "code"], name="mission_area_once"),
+            models.CheckConstraint(
+                name="mission_area_kind_valid",
+                condition=Q(kind__in=["district", "accreditation"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_kind_display()})"
+
+
+@receiver(pre_delete, sender=Mission)
+@receiver(post_save, sender=Mission)
+def _reroute_when_gone(sender: type[Mission], instance: Mission, **kwargs: object) -> None:
+    """A mission deleted, closed or made a permanent mission no longer serves places:
+    its signatures go back to the routing queue and the next sweep re-routes them."""
+    gone = kwargs.get("signal") is pre_delete or (
+        instance.status != Mission.Status.OPEN or instance.kind == Mission.Kind.PERMANENT_MISSION
+    )
+    if gone:
+        from safepassage.signatures.models import Signature
+
+        Signature.objects.filter(mission=instance).update(placement="")

@@ -1,0 +1,237 @@
+"""Assigning each confirmed signature to the mission responsible for its place.
+
+The rule, in order: the consular district that contains the signer's
+subdivision (or whole country); else the nearest open mission in the
+signer's country; else the embassy accredited to that country; else the
+nearest open mission anywhere. Places are located offline (lib.gazetteer);
+a place that cannot be found is routed by its subdivision or country centre
+and counted as such, never dropped.
+
+Routing works on batches of primary keys, so it can be re-run after a
+crash or a change to the directory and always reaches the same result.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.directory.models import Mission, MissionArea
+from safepassage.lib import gazetteer, geo
+from safepassage.lib.writelock import database_write_lock
+from safepassage.signatures.models import Signature
+
+logger = logging.getLogger(__name__)
+
+BATCH = 20_000
+EARTH_RADIUS_KM = 6371.0
+
+
+class Step:
+    DISTRICT = "district"
+    IN_COUNTRY = "in_country"
+    ACCREDITED = "accredited"
+    NEAREST = "nearest"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Route:
+    mission_id: int | None
+    placement: str  # a Signature.Placement value
+    step: str  # which rule decided, for reports and tests
+
+
+@dataclass(frozen=True)
+class _Post:
+    id: int
+    kind: str
+    host: str
+    latitude: float | None
+    longitude: float | None
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+class Router:
+    """The routing rule over one sending state's open missions, loaded once."""
+
+    def __init__(self, sending_state: str) -> None:
+        self.sending_state = sending_state
+        posts = [
+            _Post(m.pk, m.kind, m.host_country, m.latitude, m.longitude)
+            for m in Mission.objects.of(sending_state).routable().order_by("key")
+        ]
+        self.posts = posts
+        self.located = [p for p in posts if p.latitude is not None]
+        self.in_country: dict[str, list[_Post]] = defaultdict(list)
+        for post in posts:
+            self.in_country[post.host].append(post)
+        routable = {p.id for p in posts}
+        # A code in several districts (a state split between posts) keeps them all.
+        self.district: dict[str, list[_Post]] = defaultdict(list)
+        self.accredited: dict[str, int] = {}
+        by_id = {p.id: p for p in posts}
+        areas = (
+            MissionArea.objects.filter(mission_id__in=routable)
+            .order_by("mission__key")
+            .values_list("kind", "code", "mission_id")
+        )
+        for kind, code, mission_id in areas:
+            if kind == MissionArea.Kind.DISTRICT:
+                self.district[code].append(by_id[mission_id])
+            else:
+                self.accredited.setdefault(code, mission_id)
+        self.route = lru_cache(maxsize=200_000)(self._route)
+
+    def _nearest(self, posts: list[_Post], latitude: float, longitude: float) -> _Post | None:
+        best, best_distance = None, math.inf
+        for post in posts:
+            if post.latitude is None or post.longitude is None:
+                continue
+            d = distance_km(latitude, longitude, post.latitude, post.longitude)
+            if d < best_distance:
+                best, best_distance = post, d
+        return best
+
+    def _route(self, country: str, region: str, city: str) -> Route:
+        country = country.upper()
+        region_code = region.upper() if geo.is_subdivision_code(region.upper()) else ""
+        place = gazetteer.locate(country, city, region_code)
+        placement = place.precision
+        region_code = region_code or place.region
+        lat, lon = place.latitude, place.longitude
+        # 1. The consular district containing the signer's subdivision or country;
+        #    of a subdivision split between districts, the nearest of their posts.
+        # A territory with an ISO 3166-1 code of its own (Puerto Rico) is also
+        # looked up as the subdivision it is of another state (US-PR).
+        parent = gazetteer.territory_parent(country)
+        for code in (region_code, country, parent):
+            claimants = self.district.get(code) if code else None
+            if claimants:
+                first: _Post | None = claimants[0]
+                if len(claimants) > 1 and lat is not None and lon is not None:
+                    first = self._nearest(claimants, lat, lon) or first
+                assert first is not None
+                return Route(first.id, placement, Step.DISTRICT)
+        # 2. The nearest open mission in the signer's country.
+        local = self.in_country.get(country) or self.in_country.get(parent[:2])
+        if local:
+            embassies = [p for p in local if p.kind == Mission.Kind.EMBASSY]
+            nearest = None
+            if lat is not None and lon is not None:
+                nearest = self._nearest(local, lat, lon)
+            return Route((nearest or (embassies or local)[0]).id, placement, Step.IN_COUNTRY)
+        # 3. The embassy accredited to the signer's country.
+        if country in self.accredited:
+            return Route(self.accredited[country], placement, Step.ACCREDITED)
+        # 4. The nearest open mission anywhere.
+        if lat is not None and lon is not None:
+            nearest = self._nearest(self.located, lat, lon)
+            if nearest:
+                return Route(nearest.id, placement, Step.NEAREST)
+        return Route(None, Signature.Placement.NONE, Step.NONE)
+
+
+@dataclass
+class RoutingReport:
+    routed: int = 0
+    changed: int = 0
+    placements: Counter[str] = field(default_factory=Counter)
+    steps: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        placed = ", ".join(f"{k} {v}" for k, v in sorted(self.placements.items()))
+        steps = ", ".join(f"{k} {v}" for k, v in sorted(self.steps.items()))
+        return f"{self.routed} routed, {self.changed} changed; placed by: {placed}; rule: {steps}"
+
+
+def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
+    """One UPDATE per (mission, placement) and chunk of primary keys, in one transaction.
+
+    Plain SQL: building an ORM filter over thousands of keys costs more than
+    the update itself. The condition is the primary key alone (a status
+    condition makes SQLite scan an index); a signature erased meanwhile is
+    simply not there any more.
+    """
+    table = Signature._meta.db_table
+    changed = 0
+    with database_write_lock(), transaction.atomic(), connection.cursor() as cursor:
+        for (mission_id, placement), pks in changes.items():
+            for start in range(0, len(pks), 5000):
+                chunk = pks[start : start + 5000]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(
+                    f"UPDATE {table} SET mission_id = %s, placement = %s WHERE id IN ({marks})",  # noqa: S608
+                    [mission_id, placement, *chunk],
+                )
+                changed += cursor.rowcount
+    return changed
+
+
+def route_petition(
+    petition: Petition,
+    *,
+    everything: bool = False,
+    batch: int = BATCH,
+    router: Router | None = None,
+) -> RoutingReport:
+    """Route the petition's confirmed signatures not yet routed (or all of them).
+
+    Idempotent: a signature whose route did not change is not written.
+    """
+    router = router or Router(petition.campaign.target_government)
+    report = RoutingReport()
+    confirmed = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
+    if not everything:
+        confirmed = confirmed.filter(placement="")
+    last = 0
+    while True:
+        rows = list(
+            confirmed.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "country", "region", "city", "mission_id", "placement")[:batch]
+        )
+        if not rows:
+            break
+        last = rows[-1][0]
+        changes: dict[tuple[int | None, str], list[int]] = defaultdict(list)
+        for pk, country, region, city, mission_id, placement in rows:
+            route = router.route(country, region, city)
+            report.placements[route.placement] += 1
+            report.steps[route.step] += 1
+            if (route.mission_id, route.placement) != (mission_id, placement):
+                changes[(route.mission_id, route.placement)].append(pk)
+        report.routed += len(rows)
+        if changes:
+            report.changed += _write_routes(changes)
+    if report.changed:
+        cache.delete(count_cache_key(petition.pk))
+    logger.info("routed petition %s: %s", petition.pk, report.summary())
+    return report
+
+
+def route_pending() -> int:
+    """Route every confirmed signature not yet routed, in all petitions."""
+    petition_ids = (
+        Signature.objects.filter(status=Signature.Status.CONFIRMED, placement="")
+        .values_list("petition_id", flat=True)
+        .distinct()
+    )
+    total = 0
+    for petition in Petition.objects.filter(pk__in=list(petition_ids)).select_related("campaign"):
+        total += route_petition(petition).routed
+    return total

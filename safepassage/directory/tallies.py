@@ -1,0 +1,69 @@
+"""Counts of counted signatures by country and by mission: the one query layer.
+
+Later features (packets, reports, maps, the API) read per-country and
+per-mission totals from here. "Counted" means confirmed and not held for
+review (SignatureQuerySet.counted).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Count
+
+from safepassage.campaigns.models import Campaign, Petition
+from safepassage.signatures.models import Signature, SignatureQuerySet
+
+
+def counted(campaign: Campaign, petition: Petition | None = None) -> SignatureQuerySet:
+    """The campaign's counted signatures, or only one petition's."""
+    signatures = Signature.objects.counted().filter(petition__campaign=campaign)
+    return signatures.filter(petition=petition) if petition else signatures
+
+
+def by_country(campaign: Campaign, petition: Petition | None = None) -> dict[str, int]:
+    """{ISO alpha-2: count}, largest first."""
+    rows = (
+        counted(campaign, petition)
+        .values_list("country")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "country")
+    )
+    return dict(rows)
+
+
+def by_mission(campaign: Campaign, petition: Petition | None = None) -> dict[int | None, int]:
+    """{mission pk (None: not routed yet or nowhere to go): count}."""
+    rows = (
+        counted(campaign, petition).values_list("mission_id").annotate(n=Count("pk")).order_by("-n")
+    )
+    return dict(rows)
+
+
+@dataclass
+class PlacementReport:
+    """How precisely signers were placed: the "could not place" report."""
+
+    by_placement: dict[str, int]
+    unrouted: int
+    unknown_places: list[tuple[str, str, str, int]]  # country, region, city, count
+
+    @property
+    def not_at_city(self) -> int:
+        return sum(n for p, n in self.by_placement.items() if p in ("region", "country", "none"))
+
+
+def placement_report(campaign: Campaign, limit: int = 100) -> PlacementReport:
+    signatures = counted(campaign)
+    placements = Counter(
+        dict(signatures.values_list("placement").annotate(n=Count("pk")).order_by())
+    )
+    unrouted = placements.pop("", 0)
+    unknown = (
+        signatures.exclude(placement__in=["", Signature.Placement.CITY])
+        .values_list("country", "region", "city")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "country", "city")[:limit]
+    )
+    return PlacementReport(dict(placements), unrouted, [tuple(row) for row in unknown])  # type: ignore[misc]

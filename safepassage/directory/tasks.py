@@ -1,0 +1,30 @@
+"""Background tasks of the directory: routing signatures to missions."""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+from django_tasks import task
+
+from safepassage.campaigns.models import Petition
+
+# At most one queued routing task per petition within this many seconds:
+# a burst of confirmations is routed in one batch.
+DEBOUNCE_SECONDS = 5
+
+
+@task()
+def route_signatures(petition_id: int, everything: bool = False) -> dict[str, int]:
+    from safepassage.directory.routing import route_petition
+
+    petition = Petition.objects.select_related("campaign").filter(pk=petition_id).first()
+    if petition is None:
+        return {"routed": 0, "changed": 0}
+    report = route_petition(petition, everything=everything)
+    return {"routed": report.routed, "changed": report.changed}
+
+
+def schedule_routing(petition_id: int) -> None:
+    """Queue routing of the petition's newly confirmed signatures (debounced)."""
+    if cache.add(f"routing-queued:{petition_id}", 1, timeout=DEBOUNCE_SECONDS):
+        transaction.on_commit(lambda: route_signatures.enqueue(petition_id))

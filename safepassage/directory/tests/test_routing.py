@@ -1,0 +1,215 @@
+"""Routing each confirmed signature to the mission responsible for the signer's place."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from conftest import run_tasks
+from safepassage.directory import bundled, tallies, transfer
+from safepassage.directory.models import Mission
+from safepassage.directory.routing import Router, Step, route_petition
+from safepassage.signatures.models import Signature
+
+SOURCE = {"source_url": "https://example.org/list", "source_date": "2026-11-01"}
+
+
+def mission(key, kind, host, city, lat, lon, **extra):
+    return {
+        "id": key,
+        "name": f"{kind} in {city}",
+        "kind": kind,
+        "sending_state": "CN",
+        "host_country": host,
+        "city": city,
+        "latitude": lat,
+        "longitude": lon,
+        **SOURCE,
+        **extra,
+    }
+
+
+SMALL_DIRECTORY = [
+    mission("e-us", "embassy", "US", "Washington", "38.94", "-77.07", district="US-DC|US-VA"),
+    mission(
+        "cg-chicago", "consulate_general", "US", "Chicago", "41.89", "-87.63", district="US-IL"
+    ),
+    mission(
+        "cg-la", "consulate_general", "US", "Los Angeles", "34.06", "-118.30", district="US-CA"
+    ),
+    mission(
+        "cg-sf", "consulate_general", "US", "San Francisco", "37.78", "-122.43", district="US-CA"
+    ),
+    mission(
+        "cg-houston",
+        "consulate_general",
+        "US",
+        "Houston",
+        "29.73",
+        "-95.39",
+        status="closed",
+        closed="2020-07-24",
+        district="US-TX",
+    ),
+    mission("e-kr", "embassy", "KR", "Seoul", "37.57", "126.98"),
+    mission("cg-busan", "consulate_general", "KR", "Busan", "35.16", "129.06"),
+    mission("e-za", "embassy", "ZA", "Pretoria", "-25.75", "28.23", accreditation="LS"),
+    mission("e-fr", "embassy", "FR", "Paris", "48.87", "2.30"),
+    mission("pm-un", "permanent_mission", "CH", "Geneva", "46.22", "6.14"),
+]
+
+
+@pytest.fixture
+def small_directory(db):
+    report = transfer.import_rows(SMALL_DIRECTORY)
+    assert report.rejected == [], list(report.lines())
+    return {m.key: m.pk for m in Mission.objects.all()}
+
+
+@pytest.mark.parametrize(
+    ("country", "region", "city", "expected", "step", "placement"),
+    [
+        ("US", "US-IL", "Chicago", "cg-chicago", Step.DISTRICT, "city"),
+        ("US", "US-IL", "Nowhereville", "cg-chicago", Step.DISTRICT, "region"),
+        ("US", "US-DC", "Washington", "e-us", Step.DISTRICT, "city"),
+        # California is split between two districts: the nearer of the two.
+        ("US", "US-CA", "San Francisco", "cg-sf", Step.DISTRICT, "city"),
+        ("US", "US-CA", "Los Angeles", "cg-la", Step.DISTRICT, "city"),
+        # Texas belonged to the closed Houston post: nearest open mission in the country.
+        ("US", "US-TX", "Houston", "cg-chicago", Step.IN_COUNTRY, "city"),
+        ("KR", "KR-26", "Busan", "cg-busan", Step.IN_COUNTRY, "city"),
+        ("KR", "", "서울", "e-kr", Step.IN_COUNTRY, "city"),
+        ("KR", "", "Atlantis", "e-kr", Step.IN_COUNTRY, "country"),
+        ("LS", "", "Maseru", "e-za", Step.ACCREDITED, "city"),
+        ("BE", "", "Brussels", "e-fr", Step.NEAREST, "city"),
+        ("DE", "DE-BY", "München", "e-fr", Step.NEAREST, "city"),
+    ],
+)
+def test_the_routing_rule(small_directory, country, region, city, expected, step, placement):
+    route = Router("CN").route(country, region, city)
+    assert (route.mission_id, route.step, route.placement) == (
+        small_directory[expected],
+        step,
+        placement,
+    )
+
+
+def test_nothing_to_route_to_is_reported_not_dropped(db):
+    route = Router("CN").route("KR", "", "Seoul")
+    assert (route.mission_id, route.placement, route.step) == (None, "none", Step.NONE)
+
+
+def confirmed(petition, n: int = 0, **fields) -> Signature:
+    values = {
+        "first_name": "A",
+        "last_name": "B",
+        "city": "Chicago",
+        "region": "US-IL",
+        "country": "US",
+        "publish_name": True,
+        "contact": "count",
+        "email_hash": f"{n:064d}",
+        "consent_version": "1",
+        "consent_hash": "x",
+        "status": Signature.Status.CONFIRMED,
+        "confirmed_at": timezone.now(),
+        **fields,
+    }
+    return Signature.objects.create(petition=petition, **values)
+
+
+def test_route_petition_routes_confirmed_only_and_is_idempotent(small_directory, petition):
+    chicago = confirmed(petition, 1)
+    seoul = confirmed(petition, 2, city="서울", region="KR-11", country="KR")
+    pending = confirmed(petition, 3, status="pending", confirmed_at=None)
+    report = route_petition(petition)
+    assert (report.routed, report.changed) == (2, 2)
+    chicago.refresh_from_db()
+    seoul.refresh_from_db()
+    pending.refresh_from_db()
+    assert chicago.mission_id == small_directory["cg-chicago"] and chicago.placement == "city"
+    assert seoul.mission_id == small_directory["e-kr"]
+    assert pending.mission_id is None and pending.placement == ""
+    assert route_petition(petition).routed == 0
+    again = route_petition(petition, everything=True)
+    assert (again.routed, again.changed) == (2, 0)
+
+
+def test_closing_a_mission_sends_its_signers_back_to_routing(small_directory, petition):
+    seoul = confirmed(petition, 1, city="Seoul", region="KR-11", country="KR")
+    route_petition(petition)
+    seoul.refresh_from_db()
+    assert seoul.mission_id == small_directory["e-kr"]
+    embassy = Mission.objects.get(key="e-kr")
+    embassy.status, embassy.closed = Mission.Status.CLOSED, "2026-11-23"
+    embassy.save()
+    seoul.refresh_from_db()
+    assert seoul.placement == ""
+    route_petition(petition)
+    seoul.refresh_from_db()
+    assert seoul.mission_id == small_directory["cg-busan"]
+
+
+def test_counts_by_country_and_mission(small_directory, petition):
+    for n in range(3):
+        confirmed(petition, n)
+    confirmed(petition, 10, city="Busan", region="KR-26", country="KR")
+    confirmed(petition, 11, city="Busan", region="KR-26", country="KR", review_reason="throttled")
+    route_petition(petition)
+    campaign = petition.campaign
+    assert tallies.by_country(campaign) == {"US": 3, "KR": 1}
+    assert tallies.by_mission(campaign) == {
+        small_directory["cg-chicago"]: 3,
+        small_directory["cg-busan"]: 1,
+    }
+
+
+def test_could_not_place_report(small_directory, petition):
+    confirmed(petition, 1, city="Springfield", region="US-IL")
+    confirmed(petition, 2, city="Qwzxv", region="US-IL")
+    confirmed(petition, 3, city="Qwzxv", region="", country="LS")
+    route_petition(petition)
+    report = tallies.placement_report(petition.campaign)
+    assert report.by_placement == {"city": 1, "region": 1, "country": 1}
+    assert report.not_at_city == 2
+    assert ("US", "US-IL", "Qwzxv", 1) in report.unknown_places
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_queues_routing_and_the_worker_routes(small_directory, petition):
+    from safepassage.signatures import services
+
+    signature = confirmed(petition, 1, status="pending", confirmed_at=None)
+    assert services.confirm(signature)
+    run_tasks()
+    signature.refresh_from_db()
+    assert signature.mission_id == small_directory["cg-chicago"]
+
+
+def test_the_reroute_command(small_directory, petition):
+    confirmed(petition, 1)
+    out = io.StringIO()
+    call_command("route_signatures", "--campaign", petition.campaign.slug, stdout=out)
+    assert "1 routed, 1 changed" in out.getvalue()
+    out = io.StringIO()
+    call_command("route_signatures", "--all", stdout=out)
+    assert "1 routed, 0 changed" in out.getvalue()
+
+
+# --- The bundled PRC directory: the seed campaign's cities ----------------------
+
+
+@pytest.fixture
+def prc(db):
+    for report in bundled.import_prc():
+        assert report.rejected == [], list(report.lines())
+    return Router("CN")
+
+
+def routed_city(router: Router, country: str, region: str, city: str) -> Mission:
+    route = router.route(country, region, city)
+    assert route.mission_id, (country, region, city, route)
+    return Mission.objects.get(pk=route.mission_id)
