@@ -66,13 +66,25 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
+def _position(mission: Mission) -> tuple[float | None, float | None]:
+    """The mission's coordinates; without them, its city's centre (for distances only,
+    never stored as the mission's own)."""
+    if mission.latitude is not None and mission.longitude is not None:
+        return mission.latitude, mission.longitude
+    if mission.city:
+        place = gazetteer.locate(mission.host_country, mission.city)
+        if place.precision == "city":
+            return place.latitude, place.longitude
+    return None, None
+
+
 class Router:
     """The routing rule over one sending state's open missions, loaded once."""
 
     def __init__(self, sending_state: str) -> None:
         self.sending_state = sending_state
         posts = [
-            _Post(m.pk, m.kind, m.host_country, m.latitude, m.longitude)
+            _Post(m.pk, m.kind, m.host_country, *_position(m))
             for m in Mission.objects.of(sending_state).routable().order_by("key")
         ]
         self.posts = posts
@@ -170,6 +182,17 @@ def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
     table = Signature._meta.db_table
     changed = 0
     with database_write_lock(), transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement per batch, joined against arrays in primary-key order:
+            # each table page is visited once.
+            rows = sorted((pk, m, p) for (m, p), pks in changes.items() for pk in pks)
+            cursor.execute(
+                f"UPDATE {table} AS s SET mission_id = v.m, placement = v.p "  # noqa: S608
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, m, p) "
+                "WHERE s.id = v.id",
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+            )
+            return int(cursor.rowcount)
         for (mission_id, placement), pks in changes.items():
             for start in range(0, len(pks), 5000):
                 chunk = pks[start : start + 5000]

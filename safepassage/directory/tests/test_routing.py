@@ -213,3 +213,74 @@ def routed_city(router: Router, country: str, region: str, city: str) -> Mission
     route = router.route(country, region, city)
     assert route.mission_id, (country, region, city, route)
     return Mission.objects.get(pk=route.mission_id)
+
+
+# Where the seed campaign's cities (and a few hard cases) are routed: the kind
+# and city of the responsible post, and the rule that decided.
+SEED_CITIES = [
+    ("US", "US-DC", "Washington", ("embassy", "Washington, D.C."), Step.DISTRICT),
+    ("US", "US-IL", "Chicago", ("consulate_general", "Chicago"), Step.DISTRICT),
+    # Houston's consulate-general closed in 2020; the embassy took its district.
+    ("US", "US-TX", "Houston", ("embassy", "Washington, D.C."), Step.DISTRICT),
+    ("US", "US-CA", "Los Angeles", ("consulate_general", "Los Angeles"), Step.DISTRICT),
+    ("US", "US-CA", "San Francisco", ("consulate_general", "San Francisco"), Step.DISTRICT),
+    ("KR", "KR-11", "Seoul", ("embassy", "Seoul"), Step.DISTRICT),
+    ("KR", "KR-26", "Busan", ("consulate_general", "Busan"), Step.DISTRICT),
+    ("JP", "JP-13", "Tokyo", ("embassy", "Tokyo"), Step.DISTRICT),
+    ("DE", "DE-BE", "Berlin", ("embassy", "Berlin"), Step.DISTRICT),
+    ("GB", "GB-ENG", "London", ("embassy", "London"), Step.DISTRICT),
+    ("GB", "GB-ENG", "Manchester", ("consulate_general", "Manchester"), Step.DISTRICT),
+    ("NL", "NL-ZH", "The Hague", ("embassy", "The Hague"), Step.IN_COUNTRY),
+    ("CA", "CA-ON", "Toronto", ("consulate_general", "Toronto"), Step.DISTRICT),
+    # Ontario is Toronto's district except the Ottawa region, the embassy's.
+    ("CA", "CA-ON", "Ottawa", ("embassy", "Ottawa"), Step.DISTRICT),
+    ("CA", "CA-ON", "Waterloo", ("consulate_general", "Toronto"), Step.DISTRICT),
+    ("MX", "MX-CMX", "Mexico City", ("embassy", "Mexico City"), Step.IN_COUNTRY),
+    ("CL", "CL-RM", "Santiago", ("embassy", "Santiago"), Step.IN_COUNTRY),
+    ("AR", "AR-C", "Buenos Aires", ("embassy", "Buenos Aires"), Step.IN_COUNTRY),
+    # Puerto Rico has a country code of its own and is also US-PR.
+    ("PR", "", "San Juan", ("embassy", "Washington, D.C."), Step.DISTRICT),
+    # Native scripts and other spellings.
+    ("KR", "", "서울", ("embassy", "Seoul"), Step.DISTRICT),
+    ("JP", "", "東京", ("embassy", "Tokyo"), Step.DISTRICT),
+    ("DE", "", "München", ("consulate_general", "Munich"), Step.DISTRICT),
+    ("KR", "", "부산", ("consulate_general", "Busan"), Step.DISTRICT),
+]
+
+
+@pytest.mark.parametrize(("country", "region", "city", "expected", "step"), SEED_CITIES)
+def test_seed_cities_reach_the_responsible_post(prc, country, region, city, expected, step):
+    route = prc.route(country, region, city)
+    found = Mission.objects.get(pk=route.mission_id)
+    assert (found.kind, found.city) == expected, found
+    assert route.step == step
+    assert route.placement == "city"
+
+
+def test_rio_de_janeiro_and_maraba(prc):
+    rio = routed_city(prc, "BR", "BR-RJ", "Rio de Janeiro")
+    assert rio.host_country == "BR" and rio.city == "Rio de Janeiro"
+    maraba = prc.route("BR", "BR-PA", "Marabá")
+    assert maraba.placement == "city"  # found despite the accent, in Pará
+    assert Mission.objects.get(pk=maraba.mission_id).host_country == "BR"
+
+
+def test_a_signer_in_a_country_without_a_prc_mission(prc):
+    # Eswatini recognises Taipei; Tuvalu too. Neither has a PRC post.
+    for country, city in (("SZ", "Mbabane"), ("TV", "Funafuti")):
+        route = prc.route(country, "", city)
+        assert route.step in (Step.ACCREDITED, Step.NEAREST)
+        assert Mission.objects.get(pk=route.mission_id).host_country != country
+
+
+def test_a_signer_in_china_goes_to_the_nearest_post_abroad(prc):
+    route = prc.route("CN", "", "北京")
+    assert route.step == Step.NEAREST
+    assert Mission.objects.get(pk=route.mission_id).host_country != "CN"
+
+
+def test_a_closed_mission_is_never_chosen(prc):
+    houston = Mission.objects.get(city="Houston")
+    assert houston.status == Mission.Status.CLOSED and houston.closed == "2020-07-24"
+    for city, region in (("Houston", "US-TX"), ("Dallas", "US-TX"), ("New Orleans", "US-LA")):
+        assert prc.route("US", region, city).mission_id != houston.pk
