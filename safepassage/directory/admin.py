@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -56,6 +57,7 @@ class MissionAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
     inlines = [MissionAreaInline]
     actions = ["export_csv", "export_json"]
     change_list_template = "admin/directory/mission/change_list.html"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["key", "sending_state", "kind", "name", "status"]}),
         (_("Place"), {"fields": ["host_country", "city", "postal_address", "postcode"]}),
