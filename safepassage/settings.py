@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "safepassage.signatures",
     "safepassage.outbox",
     "safepassage.directory",
+    "safepassage.accounts",
+    "safepassage.events",
+    "safepassage.deliveries",
 ]
 
 MIDDLEWARE = [

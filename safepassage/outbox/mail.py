@@ -21,10 +21,23 @@ from safepassage.outbox.models import Message
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     text: str
     html: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+def render_templates(kind: str, context: dict[str, Any]) -> Rendered:
+    """Subject, text and HTML from ``mail/<kind>/``; for renderers in other apps too."""
+    return _render(kind, context)
 
 
 def _render(kind: str, context: dict[str, Any]) -> Rendered:
@@ -72,10 +85,22 @@ def render_signature_repeat(message: Message) -> Rendered | None:
     return _render("signature-repeat", context)
 
 
-RENDERERS: dict[str, Callable[[Message], Rendered | None]] = {
+Renderer = Callable[[Message], Rendered | None]
+
+RENDERERS: dict[str, Renderer] = {
     Message.Kind.SIGNATURE_CONFIRM: render_signature_confirm,
     Message.Kind.SIGNATURE_REPEAT: render_signature_repeat,
 }
+
+
+def register(kind: str) -> Callable[[Renderer], Renderer]:
+    """Register the renderer of a kind of message (other apps, from their ready())."""
+
+    def decorator(function: Renderer) -> Renderer:
+        RENDERERS[kind] = function
+        return function
+
+    return decorator
 
 
 def render(message: Message) -> Rendered | None:

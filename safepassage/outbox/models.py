@@ -17,6 +17,9 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         SIGNATURE_CONFIRM = "signature-confirm", _("confirm a signature")
         SIGNATURE_REPEAT = "signature-repeat", _("signature requested again")
+        RSVP_CONFIRM = "rsvp-confirm", _("confirm an RSVP")
+        INVITATION = "invitation", _("invitation to a role")
+        DELIVERY = "delivery", _("petition delivered by e-mail")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -32,6 +35,12 @@ class Message(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
     signature = models.ForeignKey(
         "signatures.Signature", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rsvp = models.ForeignKey(
+        "events.RSVP", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        "accounts.Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recipient_encrypted = models.TextField(blank=True, editable=False)
     language = models.CharField(max_length=10, default="en")

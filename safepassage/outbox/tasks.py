@@ -165,6 +165,8 @@ def _send_one(message: Message, connection: BaseEmailBackend, mailed: set[int]) 
             connection=connection,
         )
         email.attach_alternative(rendered.html, "text/html")
+        for attachment in rendered.attachments:
+            email.attach(attachment.filename, attachment.content, attachment.mimetype)
         email.send()
     except Exception as exc:
         reason = describe_error(exc)

@@ -1,0 +1,1 @@
+"""The RSVP confirmation mail (registered with the outbox)."""
