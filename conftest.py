@@ -219,3 +219,10 @@ def sign_data(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return data
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the write-lock file of this run's own test database (one per run)."""
+    test_name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_name:
+        Path(f"{test_name}.write-lock").unlink(missing_ok=True)

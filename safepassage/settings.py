@@ -5,6 +5,7 @@ Every variable is documented in docs/configuration.md and .env.example.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -121,8 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
     # Tests that start real server processes share the test database, so it
-    # must be a file rather than SQLite's private in-memory database.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # must be a file rather than SQLite's private in-memory database; one per
+    # test run, so that two runs at once do not destroy each other's.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
