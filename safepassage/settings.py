@@ -220,7 +220,7 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "accounts:login"
 
 LOGGING = {
     "version": 1,
@@ -232,5 +232,8 @@ LOGGING = {
         # Request bodies never reach a log line: errors name the path only.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

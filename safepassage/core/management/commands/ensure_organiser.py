@@ -12,13 +12,30 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
 
-ORGANISER_APPS = ["campaigns", "signatures", "outbox"]
+ORGANISER_APPS = [
+    "campaigns",
+    "signatures",
+    "outbox",
+    "directory",
+    "events",
+    "deliveries",
+    "accounts",
+]
 
 
 def organisers_group() -> Group:
     group, _ = Group.objects.get_or_create(name="Organisers")
     group.permissions.set(Permission.objects.filter(content_type__app_label__in=ORGANISER_APPS))
     return group
+
+
+def give_organiser_roles(user: Any) -> None:
+    """The organiser role in every campaign (what the role-based pages check)."""
+    from safepassage.accounts.models import Role
+    from safepassage.campaigns.models import Campaign
+
+    for campaign in Campaign.objects.all():
+        Role.objects.get_or_create(user=user, campaign=campaign, kind=Role.Kind.ORGANISER)
 
 
 class Command(BaseCommand):
@@ -38,13 +55,16 @@ class Command(BaseCommand):
         group = organisers_group()
         login_url = f"{settings.SITE_URL}/admin/"
         credentials = Path(options["credentials_file"])
-        if User.objects.filter(username=username).exists():
+        existing = User.objects.filter(username=username).first()
+        if existing is not None:
+            give_organiser_roles(existing)
             where = f" (password in {credentials})" if credentials.exists() else ""
             self.stdout.write(f"Organiser login: {login_url} as {username!r}{where}")
             return
         password = secrets.token_urlsafe(12)
         user = User.objects.create_user(username=username, password=password, is_staff=True)
         user.groups.add(group)
+        give_organiser_roles(user)
         credentials.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

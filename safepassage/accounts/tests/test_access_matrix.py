@@ -1,0 +1,370 @@
+"""Invariant 7: each role sees exactly what section 3 of the brief says, on the server.
+
+Two tables, each cell asserted:
+
+- VIEWS: (name, url builder, expected outcome per persona). Append a row
+  for every new view that shows campaign data; a url builder returns None
+  when the view does not exist (yet), and that row is skipped with a reason.
+- CHECKS: (name, function of world and user, expected value per persona)
+  for the functions of permissions.py that every view relies on.
+
+The personas are those of world.ROLES: anonymous; signer (no account: a
+visitor who signed, with nothing but the CSRF cookie); coordinator of city A
+(Washington, US); coordinator of city B (Chicago, US); the editor for the
+organisation that hosts the Washington event; an organiser; and an outsider
+(an account with no role in the campaign).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.core.cache import cache
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+from safepassage.accounts import permissions
+from safepassage.accounts.tests.world import (
+    NAMES_A,
+    NAMES_B,
+    PASSWORD,
+    ROLES,
+    RSVP_EMAILS,
+    SECRET_ADDRESS,
+    SIGNER_EMAIL,
+    UNCONFIRMED,
+    World,
+    build_world,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Outcomes of a request.
+OK = "200 ok"
+LOGIN = "302 to the team login"
+ADMIN_LOGIN = "302 to the admin login"
+FORBIDDEN = "403 forbidden"
+NOT_FOUND = "404 not found"
+
+EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+@pytest.fixture(autouse=True)
+def _direct_commit(settings):
+    settings.SIGNING_GROUP_COMMIT = False
+    cache.clear()
+
+
+@pytest.fixture
+def world(petition) -> World:
+    return build_world(petition)
+
+
+def per_role(**expected: Any) -> dict[str, Any]:
+    """An expectation for every persona; ``_`` is the value for those not named."""
+    default = expected.pop("_", None)
+    table = {role: expected.get(role, default) for role in ROLES}
+    unknown = set(expected) - set(ROLES)
+    assert not unknown, f"unknown personas {unknown}"
+    assert None not in table.values(), f"a persona without expectation: {table}"
+    return table
+
+
+def admin_changelist(app: str, model: str) -> Callable[[World], str | None]:
+    def build(world: World) -> str | None:
+        from django.apps import apps
+
+        try:
+            registered = admin.site.is_registered(apps.get_model(app, model))
+            return reverse(f"admin:{app}_{model}_changelist") if registered else None
+        except (LookupError, NoReverseMatch):
+            return None
+
+    return build
+
+
+STAFF_ONLY = per_role(organiser=OK, _=ADMIN_LOGIN)
+
+# (name, url builder, expected outcome per persona)
+VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
+    (
+        "team index",
+        lambda w: reverse("accounts:index"),
+        per_role(anonymous=LOGIN, signer=LOGIN, _=OK),
+    ),
+    (
+        "dashboard",
+        lambda w: reverse("accounts:dashboard", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, outsider=NOT_FOUND, _=OK),
+    ),
+    (
+        "dashboard of a campaign where nobody has a role",
+        lambda w: reverse("accounts:dashboard", args=[w.other_campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, _=NOT_FOUND),
+    ),
+    (
+        "day-of-action board",
+        lambda w: reverse("accounts:board", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, outsider=NOT_FOUND, _=FORBIDDEN),
+    ),
+    (
+        "invite page",
+        lambda w: reverse("accounts:invite", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, outsider=NOT_FOUND, _=FORBIDDEN),
+    ),
+    ("admin: roles", admin_changelist("accounts", "role"), STAFF_ONLY),
+    ("admin: invitations", admin_changelist("accounts", "invitation"), STAFF_ONLY),
+    ("admin: RSVPs", admin_changelist("events", "rsvp"), STAFF_ONLY),
+    ("admin: deliveries", admin_changelist("deliveries", "delivery"), STAFF_ONLY),
+]
+
+# (name, function of world and user, expected value per persona)
+NOBODY: frozenset[str] = frozenset()
+BOTH_EVENTS = frozenset({"event A", "event B"})
+BOTH_DELIVERIES = frozenset({"delivery Washington", "delivery Chicago"})
+CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
+    (
+        "is_organiser",
+        lambda w, u: permissions.is_organiser(u, w.campaign),
+        per_role(organiser=True, _=False),
+    ),
+    (
+        "is_organiser of another campaign",
+        lambda w, u: permissions.is_organiser(u, w.other_campaign),
+        per_role(_=False),
+    ),
+    (
+        "events_for",
+        lambda w, u: w.labels(permissions.events_for(u, w.campaign)),
+        per_role(
+            coordinator_a={"event A"},
+            coordinator_b={"event B"},
+            partner={"event A"},
+            organiser=BOTH_EVENTS,
+            _=NOBODY,
+        ),
+    ),
+    (
+        "rsvp_events_for",
+        lambda w, u: w.labels(permissions.rsvp_events_for(u, w.campaign)),
+        per_role(
+            coordinator_a={"event A"},
+            coordinator_b={"event B"},
+            organiser=BOTH_EVENTS,
+            _=NOBODY,
+        ),
+    ),
+    (
+        "deliveries_for",
+        lambda w, u: w.labels(permissions.deliveries_for(u, w.campaign)),
+        per_role(
+            coordinator_a={"delivery Washington"},
+            coordinator_b={"delivery Chicago"},
+            organiser=BOTH_DELIVERIES,
+            _=NOBODY,
+        ),
+    ),
+    (
+        "can_see_rsvp_names(event A)",
+        lambda w, u: permissions.can_see_rsvp_names(u, w.event_a),
+        per_role(coordinator_a=True, organiser=True, _=False),
+    ),
+    (
+        "can_see_rsvp_names(event B)",
+        lambda w, u: permissions.can_see_rsvp_names(u, w.event_b),
+        per_role(coordinator_b=True, organiser=True, _=False),
+    ),
+    (
+        "can_manage_event(event A)",
+        lambda w, u: permissions.can_manage_event(u, w.event_a),
+        per_role(coordinator_a=True, partner=True, organiser=True, _=False),
+    ),
+    (
+        "can_manage_event(event B)",
+        lambda w, u: permissions.can_manage_event(u, w.event_b),
+        per_role(coordinator_b=True, organiser=True, _=False),
+    ),
+    (
+        "can_manage_delivery(Washington)",
+        lambda w, u: permissions.can_manage_delivery(u, w.delivery_w),
+        per_role(coordinator_a=True, organiser=True, _=False),
+    ),
+    (
+        "can_manage_delivery(Chicago)",
+        lambda w, u: permissions.can_manage_delivery(u, w.delivery_c),
+        per_role(coordinator_b=True, organiser=True, _=False),
+    ),
+    (
+        "editable_organisations",
+        lambda w, u: frozenset(
+            w.label(o)
+            for o in w.campaign.organisations.filter(
+                pk__in=permissions.editable_organisations(u, w.campaign)
+            )
+        ),
+        per_role(partner={"partner organisation"}, _=NOBODY),
+    ),
+    (
+        "campaigns_for",
+        lambda w, u: w.labels(permissions.campaigns_for(u)),
+        per_role(anonymous=NOBODY, signer=NOBODY, outsider=NOBODY, _={"campaign"}),
+    ),
+    (
+        "organiser_campaigns",
+        lambda w, u: w.labels(permissions.organiser_campaigns(u)),
+        per_role(organiser={"campaign"}, _=NOBODY),
+    ),
+]
+
+
+def outcome(response: Any) -> str:
+    if response.status_code == 200:
+        return OK
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("accounts:login") + "?next="):
+            return LOGIN
+        if location.startswith(reverse("admin:login") + "?next="):
+            return ADMIN_LOGIN
+        return f"302 to {location}"
+    return {403: FORBIDDEN, 404: NOT_FOUND}.get(response.status_code, str(response.status_code))
+
+
+def test_every_persona_has_an_expectation_in_every_row():
+    for name, _build, expected in VIEWS:
+        assert set(expected) == set(ROLES), name
+    for name, _check, expected in CHECKS:
+        assert set(expected) == set(ROLES), name
+    assert len({name for name, *_ in VIEWS}) == len(VIEWS)
+    assert len({name for name, *_ in CHECKS}) == len(CHECKS)
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), VIEWS, ids=[v[0] for v in VIEWS])
+def test_view_matrix(world, name, build, expected):
+    url = build(world)
+    if url is None:
+        pytest.skip(f"{name}: not built yet")
+    got = {role: outcome(world.clients[role].get(url)) for role in ROLES}
+    assert got == expected, name
+
+
+def test_permission_matrix(world):
+    wrong = []
+    for name, check, expected in CHECKS:
+        for role in ROLES:
+            value = check(world, world.users[role])
+            if value != expected[role]:
+                wrong.append(f"{name} for {role}: expected {expected[role]!r}, got {value!r}")
+    assert wrong == []
+
+
+def test_the_rsvp_name_check_and_the_rsvp_event_list_agree(world):
+    for role in ROLES:
+        user = world.users[role]
+        listed = set(permissions.rsvp_events_for(user, world.campaign))
+        for event in (world.event_a, world.event_b):
+            assert permissions.can_see_rsvp_names(user, event) == (event in listed), role
+
+
+def page(client: Client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_coordinator_a_sees_washington_only(world):
+    html = page(
+        world.clients["coordinator_a"], reverse("accounts:dashboard", args=[world.campaign.slug])
+    )
+    assert world.event_a.title in html and NAMES_A[0] in html
+    assert world.event_b.title not in html and NAMES_B[0] not in html
+    assert SECRET_ADDRESS not in html
+    assert f'href="/deliveries/{world.delivery_w.pk}/"' in html
+    assert f"/deliveries/{world.delivery_c.pk}/" not in html
+    assert "1 confirmed RSVP," in html and "2 people" in html
+    assert not any(name in html for name in UNCONFIRMED)
+    # 20:00 in Washington, in local time with its zone.
+    assert "20:00 EDT" in html
+
+
+def test_coordinator_b_sees_chicago_only_with_its_hidden_address(world):
+    html = page(
+        world.clients["coordinator_b"], reverse("accounts:dashboard", args=[world.campaign.slug])
+    )
+    assert world.event_b.title in html and NAMES_B[0] in html and SECRET_ADDRESS in html
+    assert world.event_a.title not in html and NAMES_A[0] not in html
+    assert f'href="/deliveries/{world.delivery_c.pk}/"' in html
+    assert f"/deliveries/{world.delivery_w.pk}/" not in html
+    assert "11:00 CDT" in html
+
+
+def test_the_partner_editor_sees_their_event_and_counts_but_no_names(world):
+    html = page(world.clients["partner"], reverse("accounts:dashboard", args=[world.campaign.slug]))
+    assert world.event_a.title in html and "1 confirmed RSVP," in html
+    assert world.event_b.title not in html
+    for name in (*NAMES_A, *NAMES_B, *UNCONFIRMED):
+        assert name not in html
+    assert "/deliveries/" not in html
+
+
+def test_the_organiser_sees_everything_of_the_campaign(world):
+    html = page(
+        world.clients["organiser"], reverse("accounts:dashboard", args=[world.campaign.slug])
+    )
+    for text in (world.event_a.title, world.event_b.title, *NAMES_A, *NAMES_B, SECRET_ADDRESS):
+        assert text in html
+    assert f"/deliveries/{world.delivery_w.pk}/" in html
+    assert f"/deliveries/{world.delivery_c.pk}/" in html
+
+
+def test_nobody_sees_an_email_address_on_any_page_they_may_open(world):
+    addresses = (*RSVP_EMAILS, SIGNER_EMAIL)
+    for name, build, expected in VIEWS:
+        url = build(world)
+        if url is None:
+            continue
+        for role in ROLES:
+            if expected[role] != OK:
+                continue
+            html = world.clients[role].get(url).content.decode()
+            for address in addresses:
+                assert address not in html.lower(), (name, role, address)
+            if not name.startswith("admin"):
+                assert EMAIL_LIKE.findall(html) == [], (name, role)
+
+
+def test_the_board_shows_every_mission_with_an_event_or_a_delivery(world):
+    html = page(world.clients["organiser"], reverse("accounts:board", args=[world.campaign.slug]))
+    assert '<meta http-equiv="refresh" content="60">' in html
+    assert "Generated at" in html
+    assert world.embassy.name in html and world.consulate.name in html
+    assert world.houston.name not in html
+    assert '<strong>20:00</strong> <span class="muted">EDT' in html
+    assert '<strong>11:00</strong> <span class="muted">CDT' in html
+    assert "Carla Capitol (coord-washington)" in html
+    assert "Chen Lakeshore (coord-chicago)" in html
+    totals = re.findall(r'<li class="outcome-(\w+)"><strong>(\d+)</strong>', html)
+    assert dict(totals) == {"delivered": "1", "refused": "0", "pending": "1", "failed": "0"}
+    for name in (*NAMES_A, *NAMES_B):
+        assert name not in html
+
+
+def test_a_coordinator_logs_in_on_the_team_login_page_not_the_admins(world):
+    dashboard = reverse("accounts:dashboard", args=[world.campaign.slug])
+    client = Client()
+    login = client.get(dashboard)["Location"]
+    assert login == f"{reverse('accounts:login')}?next={dashboard}"
+    credentials = {"username": "coord-washington", "password": PASSWORD}
+    # The admin's login form refuses accounts without the staff flag...
+    refused = client.post(reverse("admin:login"), {**credentials, "next": dashboard})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    # ...the team's accepts them and goes on to the page asked for.
+    response = client.post(login, credentials)
+    assert response.status_code == 302 and response["Location"] == dashboard
+    assert NAMES_A[0] in client.get(dashboard).content.decode()
+    assert client.post(reverse("accounts:logout")).status_code == 302
+    assert outcome(client.get(dashboard)) == LOGIN
