@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("safepassage.signatures.urls")),
     path("", include("safepassage.directory.urls")),
     path("", include("safepassage.events.urls")),
+    path("", include("safepassage.events.remembrance_urls")),
     path("", include("safepassage.deliveries.urls")),
     path("", include("safepassage.accounts.urls")),
 ]
