@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
+from safepassage.deliveries.services import sync_email_deliveries
 from safepassage.directory.routing import route_pending
+from safepassage.events.services import expire_pending_rsvps
 from safepassage.outbox.tasks import prune_task_results, requeue_due
 from safepassage.signatures.services import expire_unconfirmed
 
@@ -17,4 +19,6 @@ def housekeeping() -> dict[str, int]:
         "expired_signatures": expire_unconfirmed(),
         "pruned_task_results": prune_task_results(),
         "routed_signatures": route_pending(),
+        "expired_rsvps": expire_pending_rsvps(),
+        "email_deliveries_synced": sum(sync_email_deliveries().values()),
     }
