@@ -120,6 +120,53 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     ("admin: invitations", admin_changelist("accounts", "invitation"), STAFF_ONLY),
     ("admin: RSVPs", admin_changelist("events", "rsvp"), STAFF_ONLY),
     ("admin: deliveries", admin_changelist("deliveries", "delivery"), STAFF_ONLY),
+    (
+        "deliveries of the campaign",
+        lambda w: reverse("deliveries:campaign", args=[w.campaign.slug]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            coordinator_a=OK,
+            coordinator_b=OK,
+            organiser=OK,
+            _=NOT_FOUND,  # no deliveries in their scope: as if the campaign did not exist
+        ),
+    ),
+    (
+        "delivery to the Washington embassy",
+        lambda w: reverse("deliveries:detail", args=[w.delivery_w.pk]),
+        per_role(anonymous=LOGIN, signer=LOGIN, coordinator_a=OK, organiser=OK, _=NOT_FOUND),
+    ),
+    (
+        "delivery to the Chicago consulate",
+        lambda w: reverse("deliveries:detail", args=[w.delivery_c.pk]),
+        per_role(anonymous=LOGIN, signer=LOGIN, coordinator_b=OK, organiser=OK, _=NOT_FOUND),
+    ),
+    (
+        "public event list",
+        lambda w: reverse("events:list", args=[w.campaign.slug]),
+        per_role(_=OK),
+    ),
+    (
+        "public page of event A",
+        lambda w: reverse("events:event", args=[w.event_a.uuid]),
+        per_role(_=OK),
+    ),
+    (
+        "remembrance list and reading script page",
+        lambda w: reverse("remembrance:page", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
+    ),
+    (
+        "reading script PDF",
+        lambda w: reverse("remembrance:pdf", args=[w.campaign.slug]) + "?readers=2",
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
+    ),
+    (
+        "remembrance import",
+        lambda w: reverse("remembrance:import", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
+    ),
 ]
 
 # (name, function of world and user, expected value per persona)
@@ -321,6 +368,18 @@ def test_the_organiser_sees_everything_of_the_campaign(world):
     assert f"/deliveries/{world.delivery_c.pk}/" in html
 
 
+def text_of(response: Any) -> str:
+    """The text a person gets: the page, or the words of a PDF."""
+    if response["Content-Type"].startswith("application/pdf"):
+        import io
+
+        from pypdf import PdfReader
+
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return "\n".join(p.extract_text() or "" for p in pages)
+    return str(response.content.decode())
+
+
 def test_nobody_sees_an_email_address_on_any_page_they_may_open(world):
     addresses = (*RSVP_EMAILS, SIGNER_EMAIL)
     for name, build, expected in VIEWS:
@@ -330,7 +389,7 @@ def test_nobody_sees_an_email_address_on_any_page_they_may_open(world):
         for role in ROLES:
             if expected[role] != OK:
                 continue
-            html = world.clients[role].get(url).content.decode()
+            html = text_of(world.clients[role].get(url))
             for address in addresses:
                 assert address not in html.lower(), (name, role, address)
             if not name.startswith("admin"):
