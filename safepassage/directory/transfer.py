@@ -24,6 +24,7 @@ from django.db import transaction
 
 from safepassage.directory.models import PARTIAL_DATE, Mission, MissionArea
 from safepassage.lib import geo, worldmap
+from safepassage.lib.spreadsheet import neutralise, unneutralise
 from safepassage.lib.writelock import database_write_lock
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -75,9 +76,6 @@ MAX_LENGTHS = {
     "website": 300,
 }
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"^[+-]?[\d\s().-]+$")
 
 
 @dataclass
@@ -126,13 +124,6 @@ class _Row:
     areas: list[tuple[str, str]]  # (kind, code)
 
 
-def _unneutralise(value: str) -> str:
-    # Undo the apostrophe our own export puts in front of formula-like cells.
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-        return value[1:]
-    return value
-
-
 def _codes(text: str) -> list[str]:
     return [code.strip().upper() for code in re.split(r"[|,;\s]+", text) if code.strip()]
 
@@ -172,7 +163,7 @@ def _validate(
             return ""
         if isinstance(value, list):
             return "|".join(str(item) for item in value)
-        return _unneutralise(str(value).strip())
+        return unneutralise(str(value).strip())
 
     reasons: list[str] = []
     key = text("id")
@@ -434,17 +425,6 @@ def import_file(path: Path, **options: Any) -> ImportReport:
 
 
 # --- Export ----------------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula.
-
-    Phone numbers such as "+1 202 ..." stay as they are: they are numbers,
-    not formulas, and the file must round-trip through import.
-    """
-    if value.startswith(_FORMULA_START) and not _NUMBER_LIKE.match(value):
-        return "'" + value
-    return value
 
 
 def mission_record(mission: Mission) -> dict[str, Any]:

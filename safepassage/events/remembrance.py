@@ -24,8 +24,8 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from safepassage.campaigns.models import Campaign
-from safepassage.directory.transfer import neutralise
 from safepassage.events.models import ReadingScript, RemembranceName
+from safepassage.lib.spreadsheet import neutralise, unneutralise
 
 T = TypeVar("T")
 
@@ -180,7 +180,6 @@ MAX_LENGTHS = {"name": 200, "native_name": 200, "date": 40, "place": 200}
 MAX_ROWS = 10_000
 _YES = {"yes", "y", "true", "1", "x", "public", "예", "네", "はい"}
 _NO = {"no", "n", "false", "0", "", "not public", "아니요", "아니오", "いいえ"}
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -208,13 +207,6 @@ class ImportReport:
             "duplicates": self.duplicates,
             "rejected": len(self.rejected),
         }
-
-
-def _unneutralise(value: str) -> str:
-    # Undo the apostrophe our own export puts in front of formula-like cells.
-    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
-        return value[1:]
-    return value
 
 
 def parse_public(value: str) -> bool | None:
@@ -306,7 +298,7 @@ def import_names(campaign: Campaign, text: str) -> ImportReport:
     )
     new: list[RemembranceName] = []
     for row in rows:
-        values = {column: _unneutralise(row.cells.get(column, "").strip()) for column in COLUMNS}
+        values = {column: unneutralise(row.cells.get(column, "").strip()) for column in COLUMNS}
         reasons: list[str] = []
         if not values["name"]:
             reasons.append(_("the name is empty"))
