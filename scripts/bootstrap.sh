@@ -57,7 +57,7 @@ ensure_venv() {
     echo "$want" > "$stamp"
   fi
   # WeasyPrint (PDFs) needs Pango from the system, and names in any script need fonts.
-  if ! "$PY" -c 'import weasyprint' >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if ! "$PY" -c 'import weasyprint' >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then
     apt_install libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-core fonts-noto-cjk \
       || warn "Pango or the Noto fonts cannot be installed here: PDFs may lack glyphs or fail"
   fi

@@ -557,3 +557,19 @@ def test_the_admin_add_page_works_for_an_organiser(people_and_events, petition):
     assert EventAdmin.local_start(None, Event.objects.get(title="Vigil")) == (  # type: ignore[arg-type]
         "Thursday 24 September 2026, 20:00 EDT (America/New_York)"
     )
+
+
+def test_the_demo_has_the_seed_campaigns_events(petition):
+    from safepassage.directory import bundled
+    from safepassage.events.demo import load_demo_events
+
+    bundled.import_prc()
+    assert load_demo_events(petition.campaign) == 4
+    assert load_demo_events(petition.campaign) == 0  # once
+    vigil = Event.objects.get(city="Washington")
+    assert vigil.local_start().strftime("%H:%M") == "20:00"
+    assert vigil.local_start().date() >= timezone.localdate()  # RSVPs open in the demo
+    assert vigil.mission is not None and vigil.mission.kind == "embassy"
+    protest = Event.objects.get(city="Chicago")
+    assert protest.local_start().strftime("%H:%M") == "11:00"
+    assert Event.objects.get(city="Berlin").address_visibility == Event.AddressVisibility.RSVP

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from safepassage.campaigns.demo import load_demo
 from safepassage.directory.bundled import ensure_directory
+from safepassage.events.demo import load_demo_events
 
 
 class Command(BaseCommand):
@@ -17,4 +18,6 @@ class Command(BaseCommand):
         petition = load_demo(options["year"])
         for report in ensure_directory(petition.campaign.target_government):
             self.stdout.write(f"Mission directory: {report.summary()}")
+        if load_demo_events(petition.campaign):
+            self.stdout.write("Demo events created.")
         self.stdout.write(f"Demo petition: {settings.SITE_URL}{petition.get_absolute_url()}")
