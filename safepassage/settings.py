@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "safepassage.accounts",
     "safepassage.events",
     "safepassage.deliveries",
+    "safepassage.reports",
+    "safepassage.api",
+    "safepassage.exports",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,7 @@ urlpatterns = [
     path("", include("safepassage.events.remembrance_urls")),
     path("", include("safepassage.deliveries.urls")),
     path("", include("safepassage.accounts.urls")),
+    path("", include("safepassage.reports.urls")),
+    path("", include("safepassage.api.urls")),
+    path("", include("safepassage.exports.urls")),
 ]
