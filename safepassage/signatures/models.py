@@ -80,6 +80,9 @@ class Signature(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Blank: signed online. Otherwise where an imported signature was collected,
+    # e.g. "paper: Washington vigil 2026" (safepassage.exports.importer).
+    source = models.CharField(_("source"), max_length=200, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -167,3 +170,38 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}:{self.email_hash[:12]}"
+
+
+class PaperTally(models.Model):
+    """Paper signatures without an e-mail address, counted apart from signatures.
+
+    Without an address a person cannot be told apart from another of the same
+    name, so these are never Signature rows: an import adds up how many people
+    of one place signed one list (safepassage.exports.importer) and keeps no names.
+    """
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="paper_tallies")
+    source = models.CharField(_("source"), max_length=200)
+    country = models.CharField(_("country"), max_length=2)
+    region = models.CharField(_("state or province"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    count = models.PositiveIntegerField(_("number of signatures"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("paper tally")
+        verbose_name_plural = _("paper tallies")
+        constraints = [
+            models.CheckConstraint(name="paper_tally_count_positive", condition=Q(count__gte=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id}: {self.count} ({self.source})"

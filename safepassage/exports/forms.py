@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from safepassage.campaigns.models import Campaign, Petition
+from safepassage.exports import importer
+
+
+class UploadForm(forms.Form):
+    petition = forms.ModelChoiceField(
+        label=_("Petition"), queryset=Petition.objects.none(), empty_label=None
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("The first line names the columns. UTF-8, at most 10 MB."),
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["petition"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Petition.objects.filter(campaign=campaign)
+
+
+class MappingForm(forms.Form):
+    """Which column holds what, where the list comes from, and the organiser's declaration."""
+
+    source = forms.CharField(
+        label=_("Where the list comes from"),
+        max_length=200,
+        help_text=_('For example "paper: Washington vigil 2026" or "online form of our partner".'),
+    )
+    declaration = forms.BooleanField(
+        label=_(
+            "These people signed the petition and agreed to what the list said about their "
+            "data (for example, to hear from the campaign if they ticked that box)."
+        ),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        header: Sequence[str],
+        importing: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.importing = importing
+        choices: list[tuple[str, Any]] = [("", _("— not in the file —"))]
+        choices += [
+            (str(index), f"{index + 1}: {importer.masked(title)}")
+            for index, title in enumerate(header)
+        ]
+        guess = importer.guess_mapping(header)
+        columns = {}
+        for name, label in importer.FIELDS.items():
+            columns[name] = forms.ChoiceField(
+                label=label,
+                choices=choices,
+                required=name in importer.REQUIRED,
+                initial="" if guess[name] is None else str(guess[name]),
+            )
+        # The columns first, then the source and the declaration.
+        self.fields = {**columns, **self.fields}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        used: dict[str, str] = {}
+        for name in importer.FIELDS:
+            value = data.get(name)
+            if value:
+                if value in used:
+                    self.add_error(name, _("This column is already used for another field."))
+                used[value] = name
+        if self.importing and not data.get("declaration"):
+            self.add_error(
+                "declaration",
+                _("Nothing is imported unless you confirm that these people signed and agreed."),
+            )
+        return data
+
+    def mapping(self) -> dict[str, int | None]:
+        return {
+            name: int(self.cleaned_data[name]) if self.cleaned_data.get(name) else None
+            for name in importer.FIELDS
+        }
