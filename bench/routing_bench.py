@@ -148,9 +148,9 @@ def populate(n: int, seed: int) -> int:
     columns = (
         "uuid, petition_id, status, first_name, last_name, city, region, country, "
         "publish_name, contact, email_hash, email_encrypted, language, consent_version, "
-        "consent_hash, ip_hash, review_reason, created_at, confirmed_at, placement"
+        "consent_hash, ip_hash, review_reason, created_at, confirmed_at, placement, source"
     )
-    marks = ", ".join(["%s"] * 20)
+    marks = ", ".join(["%s"] * 21)
     sql = f"INSERT INTO signatures_signature ({columns}) VALUES ({marks})"  # noqa: S608
     batch: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
@@ -178,6 +178,7 @@ def populate(n: int, seed: int) -> int:
                     "",
                     now,
                     now,
+                    "",
                     "",
                 )
             )

@@ -8,6 +8,7 @@ from safepassage.deliveries.services import sync_email_deliveries
 from safepassage.directory.routing import route_pending
 from safepassage.events.services import expire_pending_rsvps
 from safepassage.outbox.tasks import prune_task_results, requeue_due
+from safepassage.reports.stats import refresh_all_stats
 from safepassage.signatures.services import expire_unconfirmed
 
 logger = logging.getLogger(__name__)
@@ -20,5 +21,6 @@ def housekeeping() -> dict[str, int]:
         "pruned_task_results": prune_task_results(),
         "routed_signatures": route_pending(),
         "expired_rsvps": expire_pending_rsvps(),
+        "stats_refreshed": refresh_all_stats(),
         "email_deliveries_synced": sum(sync_email_deliveries().values()),
     }

@@ -1,5 +1,9 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from safepassage.reports import views
 
 app_name = "reports"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("c/<slug:slug>/", views.campaign, name="campaign"),
+]

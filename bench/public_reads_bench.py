@@ -1,0 +1,250 @@
+"""Public reads under load: the campaign page, the live counter and the directory map.
+
+Phases:
+
+1. set-up (not measured): a fresh SQLite database with the demo campaign, the
+   bundled directory and N confirmed signatures (default 1,000,000) inserted
+   directly (bench/routing_bench.py's populate), routed to missions, and the
+   campaign's statistics refreshed as the worker does;
+2. a production-like deployment (a copy of the code, DEBUG and demo mode off,
+   gunicorn gthread with 2 workers as scripts/serve runs it, plus the worker;
+   bench/signing_env.py) and, for each page, a short wrk warm-up and then a
+   closed-loop wrk run (default 32 connections, 10 s).
+
+Prints requests/s, latency p50/p99 and errors per page, and whether the
+counter meets the brief's target of 3,000 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from routing_bench import populate, setup_django  # noqa: E402
+from signing_env import (  # noqa: E402
+    BenchError,
+    free_port,
+    machine_note,
+    manage,
+    production_env,
+    running_application,
+    say,
+    snapshot_application,
+    source_fingerprint,
+)
+from signing_load import ensure_wrk  # noqa: E402
+
+ROOT = HERE.parent
+COUNTER_TARGET = 3000
+
+# wrk prints one JSON line with its counts and latency percentiles (microseconds).
+LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH-RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d,'
+    .. ' "max_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    latency.max, e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+@dataclass
+class Result:
+    label: str
+    path: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(
+    wrk: str, script: Path, url: str, connections: int, threads: int, seconds: int
+) -> dict[str, int]:
+    command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
+    command += ["--timeout", "10s", "-s", str(script), url]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH-RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    data: dict[str, int] = json.loads(line.removeprefix("BENCH-RESULT "))
+    return data
+
+
+def check_page(url: str, expect: str) -> int:
+    """Fetch a page once, as a visitor would, and check it shows what it should."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            body = response.read().decode()
+    except urllib.error.HTTPError as error:
+        raise BenchError(f"{url} answered {error.code}") from error
+    if expect not in body:
+        raise BenchError(f"{url} answered without {expect!r}")
+    return len(body)
+
+
+def _blank_new_columns(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    """Give text columns that populate() does not know yet (newer than it) an empty value.
+
+    populate() inserts rows with a fixed column list; a column added to
+    Signature later without a database default would make that insert fail.
+    """
+    from django.db import connection
+
+    prefix = "INSERT INTO signatures_signature ("
+    if sql.startswith(prefix):
+        head, values = sql.removeprefix(prefix).split(") VALUES (", 1)
+        known = {name.strip() for name in head.split(",")}
+        with connection.cursor() as cursor:
+            table = connection.introspection.get_table_description(cursor, "signatures_signature")
+        missing = [
+            column.name
+            for column in table
+            if column.name not in known
+            and not column.null_ok
+            and column.name != "id"
+            and column.default is None
+        ]
+        if missing:
+            blanks = ", ".join("''" for _ in missing)
+            sql = f"{prefix}{head}, {', '.join(missing)}) VALUES ({values[:-1]}, {blanks})"
+    return execute(sql, params, many, context)
+
+
+def set_up(signers: int, seed: int, database_url: str, route: bool) -> tuple[str, str, int]:
+    """The database for the run; returns (campaign slug, petition slug, counted signatures)."""
+    setup_django(ROOT / "var", database_url)  # the city index in var/ is shared, built once
+    from django.core.management import call_command
+    from django.db import connection, connections
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    with connection.execute_wrapper(_blank_new_columns):
+        petition_id = populate(signers, seed)
+    say(f"  inserted in {time.perf_counter() - started:.1f} s")
+
+    from safepassage.campaigns.models import Petition
+    from safepassage.directory.routing import route_petition
+    from safepassage.reports.stats import refresh_stats
+
+    petition = Petition.objects.select_related("campaign").get(pk=petition_id)
+    if route:
+        started = time.perf_counter()
+        report = route_petition(petition)
+        say(f"  routed {report.routed:,} signers in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    stats = refresh_stats(petition.campaign)
+    say(
+        f"  refresh_stats: {stats.total:,} signatures, {stats.countries} countries,"
+        f" {stats.missions_reached} missions in {time.perf_counter() - started:.2f} s"
+    )
+    connections.close_all()
+    return petition.campaign.slug, petition.slug, stats.total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/public_reads", description=__doc__.split("\n")[0])
+    parser.add_argument("-n", "--signers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=24)
+    parser.add_argument("-c", "--connections", type=int, default=32, help="wrk -c")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk -t")
+    parser.add_argument("--seconds", type=int, default=10, help="length of each measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per page")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--no-route", action="store_true", help="skip routing (no per-mission figures)"
+    )
+    options = parser.parse_args(argv)
+
+    wrk = ensure_wrk()
+    work = Path(tempfile.mkdtemp(prefix="safepassage-public-reads-"))
+    try:
+        say(f"bench/public_reads -n {options.signers} -c {options.connections}")
+        say(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {machine_note()}")
+        database_url = f"sqlite:///{work / 'bench.sqlite3'}"
+        say("set-up (not measured) ...")
+        campaign_slug, petition_slug, counted = set_up(
+            options.signers, options.seed, database_url, not options.no_route
+        )
+        app_dir = snapshot_application(work)
+        data_dir = work / "data"
+        data_dir.mkdir()
+        port = free_port()
+        env = production_env(data_dir, port, database_url)
+        manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
+        script = work / "report.lua"
+        script.write_text(LUA)
+        pages = [
+            ("campaign page", f"/c/{campaign_slug}/", 'id="by-country"'),
+            ("counter JSON", f"/p/{petition_slug}/count.json", f'"confirmed": {counted}'),
+            ("directory map", "/missions/CN/map.svg", "wm-c"),
+        ]
+        results = []
+        with running_application(app_dir, env, port, 2, options.threads, work) as app:
+            say(f"server: {' '.join(app.command)} (code {source_fingerprint(app_dir)})")
+            for label, path, expect in pages:
+                size = check_page(app.base_url + path, expect)
+                say(f"\n  {label}: GET {path} ({size:,} bytes)")
+                if options.warmup:
+                    run_wrk(wrk, script, app.base_url + path, 8, 1, options.warmup)
+                data = run_wrk(
+                    wrk,
+                    script,
+                    app.base_url + path,
+                    options.connections,
+                    options.wrk_threads,
+                    options.seconds,
+                )
+                errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
+                result = Result(
+                    label,
+                    path,
+                    data["requests"],
+                    data["duration_us"] / 1e6,
+                    data["p50_us"] / 1000,
+                    data["p99_us"] / 1000,
+                    errors,
+                )
+                results.append(result)
+                say(
+                    f"    {result.rate:,.0f} requests/s, p50 {result.p50_ms:.1f} ms,"
+                    f" p99 {result.p99_ms:.1f} ms, errors {result.errors}"
+                )
+    except BenchError as error:
+        say(f"\nbench/public_reads could not run: {error}")
+        return 2
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    say("")
+    say(f"{'page':<16}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+    for r in results:
+        say(f"{r.label:<16}{r.rate:>12,.0f}{r.p50_ms:>10.1f}{r.p99_ms:>10.1f}{r.errors:>8}")
+    counter = next(r for r in results if r.label == "counter JSON")
+    verdict = "MET" if counter.rate >= COUNTER_TARGET and counter.errors == 0 else "MISSED"
+    say(f"target: counter JSON at least {COUNTER_TARGET:,} requests/s -> {verdict}")
+    return 0

@@ -1,0 +1,248 @@
+"""The public campaign home page: the petition, its counter, and where signatures come from.
+
+Everything on the page comes from the campaign's CampaignStats row (refreshed
+by the worker), never from counting signatures per request. What the page
+shows besides the live counter is assembled once per language and kept in the
+cache for PAGE_SECONDS; the world map is cached until the statistics change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from safepassage.campaigns.models import Campaign, Petition, count_cache_key
+from safepassage.directory.models import Mission
+from safepassage.events import services as event_services
+from safepassage.events.models import Event
+from safepassage.lib import geo, worldmap
+from safepassage.reports import charts
+from safepassage.reports.models import CampaignStats
+from safepassage.reports.stats import stats_for
+
+PAGE_SECONDS = 15
+MAP_SECONDS = 3600
+# The page's column is about 720 pixels wide; a narrower map is also a lighter page.
+MAP_WIDTH = 720
+EVENTS_MAP_WIDTH = 400
+TOP_MISSIONS = 20
+EVENTS_SHOWN = 12
+PAST_STATUSES = (Campaign.Status.CLOSED, Campaign.Status.ARCHIVED)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a table of counts."""
+
+    name: str
+    count: int
+    share: float  # percent of the total
+    href: str = ""
+    detail: str = ""
+
+
+def _share(count: int, total: int) -> float:
+    return 100 * count / total if total else 0.0
+
+
+def signatures_map(stats: CampaignStats, language: str) -> str:
+    """The choropleth of signatures by country, cached until the statistics are refreshed."""
+    key = f"reports:map:{stats.campaign_id}:{stats.refreshed_at.isoformat()}:{language}"
+    svg: str | None = cache.get(key)
+    if svg is None:
+        svg = worldmap.render_svg(
+            shading=stats.by_country,
+            title=_("Signatures by country"),
+            legend_label=_("Signatures"),
+            width=MAP_WIDTH,
+        )
+        cache.set(key, svg, MAP_SECONDS)
+    return svg
+
+
+def _events_map(events: list[Event], title: str) -> str:
+    points = []
+    for event in events:
+        position = event_services.map_position(event)
+        if position is not None:
+            points.append(
+                worldmap.MapPoint(
+                    latitude=position[0],
+                    longitude=position[1],
+                    label=f"{event.title} ({event.city})",
+                    href=reverse("events:event", args=[event.uuid]),
+                    kind=f"event-{event.kind}",
+                )
+            )
+    key = "reports:events-map:" + hashlib.sha256(repr((title, points)).encode()).hexdigest()
+    svg: str | None = cache.get(key)
+    if svg is None:
+        svg = worldmap.render_svg(points=points, title=title, width=EVENTS_MAP_WIDTH)
+        cache.set(key, svg, MAP_SECONDS)
+    return svg
+
+
+def _country_rows(stats: CampaignStats, language: str) -> list[Row]:
+    rows = [
+        Row(geo.country_name(code, language), int(n), _share(int(n), stats.total))
+        for code, n in stats.by_country.items()
+        if n > 0
+    ]
+    rows.sort(key=lambda row: (-row.count, row.name.casefold()))
+    return rows
+
+
+def _mission_rows(stats: CampaignStats, language: str) -> list[Row]:
+    top = sorted(stats.by_mission.items(), key=lambda item: (-item[1], item[0]))[:TOP_MISSIONS]
+    missions = Mission.objects.in_bulk([int(pk) for pk, _n in top])
+    rows = []
+    for pk, n in top:
+        mission = missions.get(int(pk))
+        if mission is None:
+            continue
+        href = reverse("directory:missions", args=[mission.sending_state]) + f"#mission-{pk}"
+        rows.append(
+            Row(
+                mission.name,
+                int(n),
+                _share(int(n), stats.total),
+                href=href,
+                detail=", ".join(
+                    part
+                    for part in (mission.city, geo.country_name(mission.host_country, language))
+                    if part
+                ),
+            )
+        )
+    return rows
+
+
+def _event_rows(campaign: Campaign, language: str) -> tuple[list[dict[str, Any]], int, str]:
+    events = [
+        event
+        for event in event_services.listed_events(campaign)
+        if event.status != Event.Status.CANCELLED
+    ]
+    rows = [
+        {
+            "title": event.title,
+            "kind": event.get_kind_display(),
+            "city": event.city,
+            "country": geo.country_name(event.country, language),
+            "when": event_services.format_span(event),
+            "href": reverse("events:event", args=[event.uuid]),
+        }
+        for event in events[:EVENTS_SHOWN]
+    ]
+    title = _("Events of %(campaign)s") % {"campaign": campaign.title}
+    return rows, len(events), _events_map(events, title) if events else ""
+
+
+def _archive(campaign: Campaign) -> list[dict[str, Any]]:
+    past = (
+        Campaign.objects.filter(
+            target_government=campaign.target_government, status__in=PAST_STATUSES
+        )
+        .exclude(pk=campaign.pk)
+        .exclude(year=campaign.year)
+        .select_related("stats")
+        .order_by("-year", "title")
+    )
+    rows = []
+    for other in past:
+        stats: CampaignStats | None = getattr(other, "stats", None)
+        rows.append(
+            {
+                "campaign": other,
+                "href": reverse("reports:campaign", args=[other.slug]),
+                "total": stats.grand_total if stats else None,
+                "countries": stats.countries if stats else None,
+            }
+        )
+    return rows
+
+
+def _page(slug: str, language: str) -> dict[str, Any] | None:
+    """What the page shows apart from the live counter; None for no public campaign.
+
+    Rendered HTML for the parts that are the same for every visitor, so a
+    request renders little more than the site's frame and the counter.
+    """
+    campaign = Campaign.objects.exclude(status=Campaign.Status.DRAFT).filter(slug=slug).first()
+    if campaign is None:
+        return None
+    stats = stats_for(campaign)
+    petition = (
+        Petition.objects.filter(campaign=campaign)
+        .select_related("campaign")
+        .prefetch_related("texts")
+        .order_by("pk")
+        .first()
+    )
+    events, events_total, events_map = _event_rows(campaign, language)
+    sections = {
+        "campaign": campaign,
+        "stats": stats,
+        "map_svg": signatures_map(stats, language),
+        "chart_svg": charts.signatures_over_time(
+            stats.per_day, title=_("Signatures per day and in total")
+        ),
+        "countries": _country_rows(stats, language),
+        "missions": _mission_rows(stats, language),
+        "events": events,
+        "events_total": events_total,
+        "events_map": events_map,
+        "organisations": list(campaign.organisations.all()),
+        "archive": _archive(campaign),
+    }
+    text = petition.text(language) if petition else None
+    return {
+        "campaign": campaign,
+        "stats": stats,
+        "petition": petition,
+        "text": text,
+        "text_html": mark_safe(text.body_html()) if text else "",  # noqa: S308 (sanitised)
+        # Everything below the petition, rendered once: it holds nothing per visitor.
+        "sections": mark_safe(render_to_string("reports/_sections.html", sections)),  # noqa: S308
+    }
+
+
+def page_cache_key(slug: str, language: str) -> str:
+    return f"reports:campaign-page:{slug}:{language}"
+
+
+def live_count(petition: Petition, stats: CampaignStats) -> int:
+    """The counter's figure: the count endpoint's cached value if fresh, else the stats'."""
+    cached = cache.get(count_cache_key(petition.pk))
+    if cached is not None:
+        return int(cached)
+    return int(stats.by_petition.get(str(petition.pk), 0))
+
+
+@require_GET
+def campaign(request: HttpRequest, slug: str) -> HttpResponse:
+    language = get_language() or "en"
+    key = page_cache_key(slug, language)
+    page: dict[str, Any] | None = cache.get(key)
+    if page is None:
+        page = _page(slug, language)
+        if page is None:
+            raise Http404
+        cache.set(key, page, PAGE_SECONDS)
+    petition: Petition | None = page["petition"]
+    context = dict(page)
+    if petition is not None:
+        context["count"] = live_count(petition, page["stats"])
+        context["is_open"] = petition.is_open()
+    return render(request, "reports/campaign.html", context)
