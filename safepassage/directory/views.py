@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from safepassage.campaigns.models import Campaign
-from safepassage.directory import tallies
 from safepassage.directory.models import Mission
 from safepassage.directory.routing import Router, Step
 from safepassage.lib import geo, worldmap
+from safepassage.reports.stats import stats_for
 from safepassage.signatures.forms import CountryField, CountrySelect
 
 MAP_SECONDS = 60
@@ -65,7 +65,8 @@ def _map_svg(state: str, language: str) -> str:
     )
     svg: str | None = cache.get(key)
     if svg is None:
-        shading = tallies.by_country(campaign) if campaign else {}
+        # The worker's cached aggregates: never a count over the signature table here.
+        shading = dict(stats_for(campaign).by_country) if campaign else {}
         points = [
             worldmap.MapPoint(
                 latitude=m.latitude,
