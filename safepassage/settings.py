@@ -225,6 +225,10 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 LOGIN_URL = "accounts:login"
 
+# JSON API rate limits, per minute: per client address (public) and per token (team).
+API_ANON_PER_MINUTE = env_int("API_ANON_PER_MINUTE", 120, minimum=1)
+API_TOKEN_PER_MINUTE = env_int("API_TOKEN_PER_MINUTE", 600, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

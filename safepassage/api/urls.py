@@ -1,5 +1,16 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver, path, re_path
+
+from safepassage.api import views
+from safepassage.api.main import api
 
 app_name = "api"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/tokens/", views.tokens, name="tokens"),
+    path("api/tokens/<int:pk>/revoke/", views.revoke, name="revoke"),
+    path("api/docs", views.docs, name="docs"),
+    path("api/docs/", views.docs),
+    path("api/", api.urls),
+    # Anything else under /api/ answers in JSON too, not with the site's HTML page.
+    re_path(r"^api(?:/.*)?$", views.not_found, name="not_found"),
+]

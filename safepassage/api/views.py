@@ -1,0 +1,128 @@
+"""HTML pages around the API: each user's own tokens, and the list of operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from safepassage.api.main import api
+from safepassage.api.models import ApiToken
+from safepassage.lib.markdown import render_markdown
+
+LOGIN = "accounts:login"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the token is for, e.g. “delivery board script”."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "A read-only token cannot change anything. Write lets it record deliveries, "
+            "within what your roles allow."
+        ),
+    )
+
+
+@never_cache
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """List, make and revoke one's own tokens; a new token is shown on this answer only."""
+    user: Any = request.user
+    new_token = ""
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _row, new_token = ApiToken.issue(
+            user, form.cleaned_data["name"], form.cleaned_data["scope"]
+        )
+        form = TokenForm()
+    context: dict[str, Any] = {
+        "form": form,
+        "new_token": new_token,
+        "tokens": ApiToken.objects.filter(user=user),
+    }
+    # never_cache: the page with a new token must not stay in any cache.
+    return render(request, "api/tokens.html", context)
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    user: Any = request.user
+    token = ApiToken.objects.filter(pk=pk, user=user).first()
+    if token is None:
+        raise Http404
+    token.revoke()
+    messages.success(request, _t("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("api:tokens")
+
+
+def _choices(schema: dict[str, Any]) -> list[str]:
+    """The values an enumerated parameter takes (ninja writes Optional[Literal] as anyOf)."""
+    for option in [schema, *schema.get("anyOf", [])]:
+        if "enum" in option:
+            return [str(value) for value in option["enum"]]
+    return []
+
+
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    """Every operation of the OpenAPI description, on a page that loads nothing from elsewhere."""
+    schema = api.get_openapi_schema()
+    operations = []
+    for path, item in schema["paths"].items():
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation.get("summary", ""),
+                    "description": operation.get("description", ""),
+                    "tags": operation.get("tags", []),
+                    "token": bool(operation.get("security")),
+                    "parameters": [
+                        {
+                            "name": p["name"],
+                            "in": p["in"],
+                            "required": p.get("required", False),
+                            "description": p.get("description", "")
+                            or p.get("schema", {}).get("description", ""),
+                            "choices": _choices(p.get("schema", {})),
+                        }
+                        for p in operation.get("parameters", [])
+                    ],
+                    "responses": sorted(operation.get("responses", {})),
+                }
+            )
+    context = {
+        "title": schema["info"]["title"],
+        "description": mark_safe(render_markdown(schema["info"].get("description", ""))),  # noqa: S308
+        "public": [op for op in operations if not op["token"]],
+        "team": [op for op in operations if op["token"]],
+    }
+    return render(request, "api/docs.html", context)
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
