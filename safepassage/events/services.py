@@ -26,11 +26,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.urls import reverse
 from django.utils import dateformat, timezone, translation
-from django.utils.crypto import constant_time_compare, salted_hmac
 
 from safepassage.campaigns.models import Campaign
 from safepassage.events.models import RSVP, Event
-from safepassage.lib import crypto, gazetteer
+from safepassage.lib import crypto, gazetteer, links
 from safepassage.lib.emails import CanonicalEmail, email_hash
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import schedule_send
@@ -192,12 +191,11 @@ def link_token(purpose: str, rsvp_uuid: uuid.UUID | str) -> str:
     """An HMAC of the RSVP's random UUID under SECRET_KEY, as for signatures' links."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    mac = salted_hmac(f"safepassage.events.rsvp.{purpose}", str(rsvp_uuid), algorithm="sha256")
-    return mac.hexdigest()[:40]
+    return links.make_token("safepassage.events.rsvp", purpose, rsvp_uuid)
 
 
 def check_link_token(purpose: str, rsvp_uuid: uuid.UUID | str, token: str) -> bool:
-    return constant_time_compare(link_token(purpose, rsvp_uuid), token)
+    return links.check_token("safepassage.events.rsvp", purpose, rsvp_uuid, token)
 
 
 def link(purpose: str, rsvp: RSVP) -> str:
@@ -376,3 +374,34 @@ def from_link(purpose: str, rsvp_uuid: uuid.UUID, token: str) -> RSVP | None:
         .filter(uuid=rsvp_uuid)
         .first()
     )
+
+
+def events_map_svg(
+    events: Iterable[Event], title: str, *, width: int = 960, seconds: int = 60
+) -> str:
+    """A world map of the events (cancelled ones left out), cached while they stay the same."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    from safepassage.lib import worldmap
+
+    points = []
+    for event in events:
+        position = map_position(event) if event.status != Event.Status.CANCELLED else None
+        if position is not None:
+            points.append(
+                worldmap.MapPoint(
+                    latitude=position[0],
+                    longitude=position[1],
+                    label=f"{event.title} ({event.city})",
+                    href=reverse("events:event", args=[event.uuid]),
+                    kind=f"event-{event.kind}",
+                )
+            )
+    key = "events-map:" + hashlib.sha256(repr((title, width, points)).encode()).hexdigest()
+    svg: str | None = cache.get(key)
+    if svg is None:
+        svg = worldmap.render_svg(points=points, title=title, width=width)
+        cache.set(key, svg, seconds)
+    return svg

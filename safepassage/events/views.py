@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 import zoneinfo
 from collections import defaultdict
 from datetime import date
 
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +22,7 @@ from safepassage.campaigns.models import Campaign
 from safepassage.events import ical, services
 from safepassage.events.forms import COMMON_ZONES, FilterForm, RSVPForm, TimeZoneForm
 from safepassage.events.models import RSVP, Event
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo
 
 logger = logging.getLogger(__name__)
 
@@ -55,31 +53,6 @@ def city_feed_url(campaign: Campaign, event: Event) -> str:
 
 
 # --- The list ---------------------------------------------------------------------
-
-
-def _map_svg(events: list[Event], title: str) -> str:
-    points = []
-    for event in events:
-        if event.status == Event.Status.CANCELLED:
-            continue
-        position = services.map_position(event)
-        if position is None:
-            continue
-        points.append(
-            worldmap.MapPoint(
-                latitude=position[0],
-                longitude=position[1],
-                label=f"{event.title} ({event.city})",
-                href=reverse("events:event", args=[event.uuid]),
-                kind=f"event-{event.kind}",
-            )
-        )
-    key = "events-map:" + hashlib.sha256(repr((title, points)).encode()).hexdigest()
-    svg: str | None = cache.get(key)
-    if svg is None:
-        svg = worldmap.render_svg(points=points, title=title)
-        cache.set(key, svg, MAP_SECONDS)
-    return svg
 
 
 @require_GET
@@ -130,7 +103,9 @@ def event_list(request: HttpRequest, campaign_slug: str) -> HttpResponse:
             for country, cities in groups
         ],
         "total": len(shown),
-        "map_svg": _map_svg(shown, _("Events of %(campaign)s") % {"campaign": campaign.title}),
+        "map_svg": services.events_map_svg(
+            shown, _("Events of %(campaign)s") % {"campaign": campaign.title}
+        ),
     }
     return render(request, "events/list.html", context)
 

@@ -8,7 +8,6 @@ cache for PAGE_SECONDS; the world map is cached until the statistics change.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,28 +70,6 @@ def signatures_map(stats: CampaignStats, language: str) -> str:
     return svg
 
 
-def _events_map(events: list[Event], title: str) -> str:
-    points = []
-    for event in events:
-        position = event_services.map_position(event)
-        if position is not None:
-            points.append(
-                worldmap.MapPoint(
-                    latitude=position[0],
-                    longitude=position[1],
-                    label=f"{event.title} ({event.city})",
-                    href=reverse("events:event", args=[event.uuid]),
-                    kind=f"event-{event.kind}",
-                )
-            )
-    key = "reports:events-map:" + hashlib.sha256(repr((title, points)).encode()).hexdigest()
-    svg: str | None = cache.get(key)
-    if svg is None:
-        svg = worldmap.render_svg(points=points, title=title, width=EVENTS_MAP_WIDTH)
-        cache.set(key, svg, MAP_SECONDS)
-    return svg
-
-
 def _country_rows(stats: CampaignStats, language: str) -> list[Row]:
     rows = [
         Row(geo.country_name(code, language), int(n), _share(int(n), stats.total))
@@ -146,7 +123,12 @@ def _event_rows(campaign: Campaign, language: str) -> tuple[list[dict[str, Any]]
         for event in events[:EVENTS_SHOWN]
     ]
     title = _("Events of %(campaign)s") % {"campaign": campaign.title}
-    return rows, len(events), _events_map(events, title) if events else ""
+    svg = (
+        event_services.events_map_svg(events, title, width=EVENTS_MAP_WIDTH, seconds=MAP_SECONDS)
+        if events
+        else ""
+    )
+    return rows, len(events), svg
 
 
 def _archive(campaign: Campaign) -> list[dict[str, Any]]:

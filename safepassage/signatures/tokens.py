@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
+
+from safepassage.lib import links
 
 PURPOSES = ("confirm", "withdraw")
 
@@ -17,12 +19,11 @@ PURPOSES = ("confirm", "withdraw")
 def link_token(purpose: str, signature_uuid: uuid.UUID | str) -> str:
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
-    mac = salted_hmac(f"safepassage.signatures.{purpose}", str(signature_uuid), algorithm="sha256")
-    return mac.hexdigest()[:40]
+    return links.make_token("safepassage.signatures", purpose, signature_uuid)
 
 
 def check_link_token(purpose: str, signature_uuid: uuid.UUID | str, token: str) -> bool:
-    return constant_time_compare(link_token(purpose, signature_uuid), token)
+    return links.check_token("safepassage.signatures", purpose, signature_uuid, token)
 
 
 def ip_hash(ip: str) -> str:
