@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "safepassage.reports",
     "safepassage.api",
     "safepassage.exports",
+    "safepassage.letters",
+    "safepassage.packets",
 ]
 
 MIDDLEWARE = [

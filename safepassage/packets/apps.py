@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PacketsConfig(AppConfig):
+    name = "safepassage.packets"
+    verbose_name = _("Delivery packets")
