@@ -147,6 +147,12 @@ else:
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Every PDF (packets, letters, reports, reading scripts) must give the same
+# bytes for the same data. Where WeasyPrint subsets fonts with fontTools
+# (no HarfBuzz-Subset on the host), fontTools stamps each font with the time
+# unless this reproducible-builds variable fixes it; a deployment's value wins.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -174,8 +180,16 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+# Files only the application itself serves, after its permission checks:
+# delivery packets (signer lists), their ZIPs, letterheads, scanned signatures.
+# Never let a web server serve this directory.
+PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(DATA_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_ROOT, "base_url": "/private-files-are-not-served/"},
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

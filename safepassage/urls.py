@@ -14,4 +14,10 @@ urlpatterns = [
     path("", include("safepassage.reports.urls")),
     path("", include("safepassage.api.urls")),
     path("", include("safepassage.exports.urls")),
+    path("", include("safepassage.letters.urls")),
+    path("", include("safepassage.packets.urls")),
+    path("", include("safepassage.letters.personal_urls")),
+    path("", include("safepassage.signatures.moderation_urls")),
+    path("", include("safepassage.reports.report_urls")),
+    path("", include("safepassage.letters.public_urls")),
 ]

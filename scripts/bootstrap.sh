@@ -57,8 +57,11 @@ ensure_venv() {
     echo "$want" > "$stamp"
   fi
   # WeasyPrint (PDFs) needs Pango from the system, and names in any script need fonts.
-  if ! "$PY" -c 'import weasyprint' >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then
-    apt_install libpango-1.0-0 libpangoft2-1.0-0 fontconfig fonts-noto-core fonts-noto-cjk \
+  # libharfbuzz-subset0 lets WeasyPrint subset the big CJK fonts in C: without it
+  # a Korean letter takes tens of seconds and its font carries the time of day.
+  if ! "$PY" -c 'import weasyprint' >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null \
+    || ! ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset; then
+    apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig fonts-noto-core fonts-noto-cjk \
       || warn "Pango or the Noto fonts cannot be installed here: PDFs may lack glyphs or fail"
   fi
 }

@@ -117,6 +117,7 @@ def dashboard(request: HttpRequest, campaign: str) -> HttpResponse:
     context = {
         "campaign": the_campaign,
         "organiser": Role.Kind.ORGANISER in kinds,
+        "partner_editor": Role.Kind.PARTNER_EDITOR in kinds,
         "roles": roles,
         "rows": rows,
         "deliveries": deliveries,

@@ -30,6 +30,7 @@ from safepassage.directory import tallies
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.events import services as events
 from safepassage.events.models import Event
+from safepassage.reports.models import AfterActionReport
 
 router = Router(tags=["public"])
 
@@ -425,3 +426,114 @@ def get_mission(request: HttpRequest, key: str) -> dict[str, Any]:
     if mission is None:
         raise not_found("mission")
     return missions_out([mission])[0]
+
+
+# --- After-action reports ------------------------------------------------------------
+
+
+def published_reports() -> QuerySet[AfterActionReport]:
+    """Published reports of campaigns that are not drafts; never a draft's content."""
+    return (
+        AfterActionReport.objects.filter(status=AfterActionReport.Status.PUBLISHED)
+        .exclude(campaign__status=Campaign.Status.DRAFT)
+        .select_related("campaign")
+        .order_by("-campaign__year", "campaign__slug")
+    )
+
+
+def report_summary_out(report: AfterActionReport) -> dict[str, Any]:
+    slug = report.campaign.slug
+    return {
+        "campaign": slug,
+        "year": report.campaign.year,
+        "title": report.snapshot["title"],
+        "published_at": report.published_at,
+        "url": absolute(reverse("report:public", args=[slug])),
+        "pdf_url": absolute(reverse("report:pdf", args=[slug])),
+    }
+
+
+def report_out(report: AfterActionReport) -> dict[str, Any]:
+    """The published snapshot (only it: later data and draft edits stay out)."""
+    frozen = report.snapshot
+    data = frozen["data"]
+    shown = {name.removeprefix("show_"): bool(on) for name, on in frozen["sections"].items()}
+    missions = [
+        {
+            "mission": row["key"],
+            "name": row["name"],
+            "city": row["city"],
+            "country": row["country"],
+            "signatures": row["signatures"],
+            "delivery_status": row["status"] or None,
+            "delivered_on": row["delivered_on"],
+            "responses": row["responses"] if shown.get("responses") else [],
+        }
+        for row in data["missions"]
+    ]
+    return {
+        **report_summary_out(report),
+        "introduction": frozen["introduction"],
+        "closing": frozen["closing"],
+        "as_of": data["as_of"],
+        "sections": shown,
+        "totals": data["totals"],
+        "per_day": [{"day": day, "count": n} for day, n in data["per_day"].items()]
+        if shown.get("chart")
+        else [],
+        "by_country": [{"country": code, "count": n} for code, n in data["by_country"]]
+        if shown.get("countries") or shown.get("map")
+        else [],
+        "by_mission": missions if shown.get("missions") else [],
+        "events_by_city": [
+            {"city": c["city"], "country": c["country"], "events": len(c["events"])}
+            for c in data["events"]
+        ]
+        if shown.get("events")
+        else [],
+        "years": [
+            {
+                "year": y["year"],
+                "campaign": y["slug"],
+                "title": y["title"],
+                "signatures": y["signatures"],
+                "countries": y["countries"],
+                "current": y["current"],
+            }
+            for y in data["years"]
+        ]
+        if shown.get("years")
+        else [],
+    }
+
+
+class ReportFilter(Schema):
+    campaign: str | None = Field(None, description="A campaign's slug.")
+    year: int | None = Field(None, ge=1900, le=2200, description="The campaign's year.")
+
+
+@router.get(
+    "/reports",
+    response={200: list[schemas.ReportSummaryOut], **ERRORS},
+    summary="Published after-action reports, newest campaign first",
+)
+@paginate(Page)
+def list_reports(request: HttpRequest, filters: Query[ReportFilter]) -> Listing:
+    reports = published_reports()
+    if filters.campaign:
+        reports = reports.filter(campaign__slug=filters.campaign)
+    if filters.year is not None:
+        reports = reports.filter(campaign__year=filters.year)
+    return Listing(reports, lambda page: [report_summary_out(r) for r in page])
+
+
+@router.get(
+    "/campaigns/{slug}/report",
+    response={200: schemas.ReportOut, **ERRORS},
+    summary="The campaign's published after-action report, as frozen when it was published",
+)
+def get_report(request: HttpRequest, slug: str) -> dict[str, Any]:
+    report = published_reports().filter(campaign__slug=slug).first()
+    if report is None:
+        raise not_found("published report")
+    return report_out(report)

@@ -99,6 +99,96 @@ class PetitionDetailOut(PetitionOut):
     counts: CountsOut
 
 
+# --- Published after-action reports ----------------------------------------------
+
+
+class ReportSummaryOut(Schema):
+    campaign: str = Field(description="The campaign's slug.")
+    year: int
+    title: str
+    published_at: datetime
+    url: str = Field(description="The report's web page.")
+    pdf_url: str
+
+
+class ReportTotalsOut(Schema):
+    signatures: int = Field(description="Counted online signatures (confirmed, not held).")
+    paper: int = Field(description="Signatures collected on paper, counted separately.")
+    countries: int
+    missions_reached: int = Field(description="Missions with at least one counted signature.")
+    unrouted: int = Field(description="Counted signatures not assigned to any mission.")
+    deliveries: int = Field(description="Missions the petition was delivered to.")
+    refusals: int = Field(description="Missions that refused to accept the petition.")
+    responses: int
+    events: int = Field(description="Public events of the day of action (not cancelled).")
+    cities: int = Field(description="Cities with at least one such event.")
+
+
+class DayCount(Schema):
+    day: date = Field(description="UTC date of confirmation.")
+    count: int
+
+
+class ReportResponseOut(Schema):
+    received_on: date
+    channel: Literal["letter", "email", "in_person", "phone", "public", "other"]
+    summary: str
+
+
+class ReportMissionOut(Schema):
+    mission: str = Field(description="The mission's stable key.")
+    name: str
+    city: str
+    country: str = Field(description="ISO 3166-1 alpha-2 code of the host country.")
+    signatures: int
+    delivery_status: StatusValue | None = Field(
+        description="Null when no delivery was planned for the mission."
+    )
+    delivered_on: date | None = Field(description="Local date of the delivery.")
+    responses: list[ReportResponseOut]
+
+
+class ReportCityOut(Schema):
+    city: str
+    country: str
+    events: int
+
+
+class ReportYearOut(Schema):
+    year: int
+    campaign: str = Field(description="The slug of that year's campaign.")
+    title: str
+    signatures: int | None = Field(description="Online and paper; null if never counted.")
+    countries: int | None
+    current: bool = Field(description="True for the report's own campaign.")
+
+
+class ReportSectionsOut(Schema):
+    map: bool
+    chart: bool
+    countries: bool
+    missions: bool
+    events: bool
+    photos: bool
+    responses: bool
+    years: bool
+
+
+class ReportOut(ReportSummaryOut):
+    introduction: str = Field(description="Markdown.")
+    closing: str = Field(description="Markdown.")
+    as_of: datetime = Field(description="When the figures were counted.")
+    sections: ReportSectionsOut = Field(
+        description="What the organisers chose to show; hidden sections are empty lists here."
+    )
+    totals: ReportTotalsOut
+    per_day: list[DayCount]
+    by_country: list[CountryCount]
+    by_mission: list[ReportMissionOut]
+    events_by_city: list[ReportCityOut]
+    years: list[ReportYearOut]
+
+
 class PositionOut(Schema):
     latitude: float
     longitude: float

@@ -62,6 +62,35 @@ BODY_KO = """\
 4. 북한 여성을 인신매매로부터 보호하고 가해자를 처벌해 주십시오.
 """
 
+LETTER_SUBJECT_EN = "North Korean refugees in China: a petition to {{ target_name }}"
+# Markdown: two spaces before a line break keep the recipient's lines apart.
+LETTER_BODY_EN = (
+    "{{ date }}\n\n"
+    "{{ mission_name }}  \n"
+    "{{ mission_address }}\n\n"
+    """Your Excellency,
+
+On {{ day_of_action }}, Save North Korean Refugees Day, people in many
+countries ask the same thing of {{ target_name }}, {{ target_title }}: that
+North Koreans who flee to China are no longer sent back against their will.
+
+With this letter we hand over a petition signed by {{ signatures_total }}
+people; {{ signatures_mission }} of them live in the area your mission
+serves. Their names follow this letter, except those of signers who asked
+to be counted only.
+
+People returned to North Korea face imprisonment, forced labour and torture,
+as the United Nations Commission of Inquiry reported in 2014. China is a
+party to the 1951 Refugee Convention and its 1967 Protocol. We respectfully
+ask that the forced returns stop, that refugees may travel on to the Republic
+of Korea or another country of their choice, and that the UN High
+Commissioner for Refugees be allowed to reach them.
+
+We would be grateful if you would forward this petition to {{ target_name }}.
+"""
+)
+LETTER_CLOSING_EN = "Respectfully yours,"
+
 ORGANISATIONS = [
     ("Demo North Korea Freedom Coalition", "demo-nk-freedom-coalition", "https://example.org/"),
     ("Demo Refugee Rescue Network Tokyo", "demo-refugee-rescue-tokyo", "https://example.net/"),
@@ -97,4 +126,37 @@ def load_demo(year: int | None = None) -> Petition:
         PetitionText.objects.update_or_create(
             petition=petition, language=language, defaults={"title": title, "body": body}
         )
+    _demo_letter(campaign)
     return petition
+
+
+def _demo_letter(campaign: Campaign) -> None:
+    """An approved sample letter and a designed letterhead, made once."""
+    from safepassage.letters.models import Letter, Letterhead, LetterVersion, Signatory
+
+    coalition = Organisation.objects.get(slug=ORGANISATIONS[0][1])
+    Letterhead.objects.get_or_create(
+        organisation=coalition,
+        name="Standard",
+        defaults={
+            "kind": Letterhead.Kind.DESIGNED,
+            "footer_lines": "Board: A. Example (chair) · B. Example (treasurer) · C. Example",
+        },
+    )
+    letter, created = Letter.objects.get_or_create(
+        campaign=campaign, organisation=None, language="en"
+    )
+    if not created:
+        return
+    version = LetterVersion.objects.create(
+        letter=letter,
+        number=1,
+        subject=LETTER_SUBJECT_EN,
+        body=LETTER_BODY_EN,
+        closing=LETTER_CLOSING_EN,
+        status=LetterVersion.Status.APPROVED,
+        reviewed_at=timezone.now(),
+    )
+    Signatory.objects.create(version=version, name="The coalition's coordinators", position=0)
+    letter.approved_version = version
+    letter.save(update_fields=["approved_version"])

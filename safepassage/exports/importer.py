@@ -45,7 +45,7 @@ from safepassage.lib.emails import InvalidEmail, canonicalize
 from safepassage.lib.spreadsheet import unneutralise
 from safepassage.lib.writelock import database_write_lock
 from safepassage.signatures.models import Erasure, PaperTally, Signature
-from safepassage.signatures.services import hash_email, insert_allowing_races
+from safepassage.signatures.services import hash_domain, hash_email, insert_allowing_races
 
 CONSENT_VERSION = "import-1"
 MAX_BYTES = 10 * 1024 * 1024
@@ -222,6 +222,7 @@ class _Row:
     country: str
     email: str
     email_hash: str
+    email_domain_hash: str
     lookalike: bool
     contact: str
     publish_name: bool
@@ -256,11 +257,13 @@ def _validate(line: int, get: dict[str, str], language: str) -> _Row | Problem:
             )
         else:
             region = found
-    email, digest, lookalike = get["email"], "", False
+    email, digest, domain_digest, lookalike = get["email"], "", "", False
     if email:
         try:
-            lookalike = canonicalize(email).lookalike
+            canonical = canonicalize(email)
+            lookalike = canonical.lookalike
             digest = hash_email(email)
+            domain_digest = hash_domain(canonical.domain)
         except InvalidEmail as error:
             # The reason names the fault, never the address itself.
             reasons.append(_("e-mail address: %(reason)s") % {"reason": _(error.message)})
@@ -288,6 +291,7 @@ def _validate(line: int, get: dict[str, str], language: str) -> _Row | Problem:
         country=country,
         email=email,
         email_hash=digest,
+        email_domain_hash=domain_digest,
         lookalike=lookalike,
         contact=contact,
         publish_name=publish in _YES,
@@ -377,6 +381,7 @@ def _signature(petition: Petition, row: _Row, source: str, consent: str) -> Sign
         publish_name=row.publish_name,
         contact=row.contact,
         email_hash=row.email_hash,
+        email_domain_hash=row.email_domain_hash,
         email_encrypted=(
             crypto.encrypt(row.email) if row.contact != Signature.Contact.COUNT_ONLY else ""
         ),

@@ -14,8 +14,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.campaigns.models import Campaign, Organisation
+from safepassage.lib.storage import private_storage
 
 
 class Letterhead(models.Model):
@@ -31,8 +33,12 @@ class Letterhead(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     # Uploaded: page one's background, and optionally one for the pages after it.
-    first_page = models.FileField(_("first page (PDF)"), upload_to="letterheads/", blank=True)
-    later_pages = models.FileField(_("later pages (PDF)"), upload_to="letterheads/", blank=True)
+    first_page = models.FileField(
+        _("first page (PDF)"), upload_to="letterheads/", blank=True, storage=private_storage
+    )
+    later_pages = models.FileField(
+        _("later pages (PDF)"), upload_to="letterheads/", blank=True, storage=private_storage
+    )
     # Designed: the organisation's logo, name, address, phone and website, plus these.
     show_logo = models.BooleanField(_("show the logo"), default=True)
     footer_lines = models.TextField(
@@ -71,12 +77,10 @@ class SupportingDocument(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     language = models.CharField(_("language"), max_length=10)
-    file = models.FileField(_("file (PDF)"), upload_to="supporting/")
+    file = models.FileField(_("file (PDF)"), upload_to="supporting/", storage=private_storage)
     sha256 = models.CharField(max_length=64, editable=False)
     pages = models.PositiveIntegerField(_("pages"), default=0, editable=False)
-    public = models.BooleanField(
-        _("show on the campaign page"), default=True
-    )
+    public = models.BooleanField(_("show on the campaign page"), default=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -197,9 +201,9 @@ class Signatory(models.Model):
     version = models.ForeignKey(LetterVersion, on_delete=models.CASCADE, related_name="signatories")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     name = models.CharField(_("name"), max_length=200)
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    title = models.CharField(pgettext_lazy("a person's job", "title"), max_length=200, blank=True)
     signature_image = models.ImageField(
-        _("scanned signature"), upload_to="signatures/", blank=True
+        _("scanned signature"), upload_to="signatures/", blank=True, storage=private_storage
     )
 
     class Meta:

@@ -13,15 +13,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.campaigns.models import Campaign, Petition
+from safepassage.lib.storage import private_storage
 
 
 class PacketBuild(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("building")
         PAUSED = "paused", _("interrupted")
-        DONE = "done", _("finished")
+        DONE = "done", pgettext_lazy("build status", "finished")
         FAILED = "failed", _("finished with failures")
 
     class Scope(models.TextChoices):
@@ -30,10 +32,14 @@ class PacketBuild(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="packet_builds")
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="packet_builds")
-    scope = models.CharField(_("signers listed"), max_length=10, choices=Scope, default=Scope.MISSION)
+    scope = models.CharField(
+        _("signers listed"), max_length=10, choices=Scope, default=Scope.MISSION
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.RUNNING)
     snapshot_at = models.DateTimeField(_("snapshot taken"))
     max_signature_id = models.BigIntegerField(default=0)
+    # Counted signatures of the petition in the snapshot, counted once for every packet.
+    signature_total = models.PositiveIntegerField(default=0)
     # The letter versions printed as cover letters, fixed when the build starts.
     letter_versions = models.ManyToManyField("letters.LetterVersion", blank=True, related_name="+")
     total = models.PositiveIntegerField(_("packets"), default=0)
@@ -42,7 +48,7 @@ class PacketBuild(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
-    zip_file = models.FileField(upload_to="packet-builds/", blank=True)
+    zip_file = models.FileField(upload_to="packet-builds/", blank=True, storage=private_storage)
     zip_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
@@ -65,7 +71,7 @@ class PacketBuild(models.Model):
 
 class Packet(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("waiting")
+        PENDING = "pending", pgettext_lazy("packet status", "waiting")
         DONE = "done", _("built")
         FAILED = "failed", _("failed")
 
@@ -76,7 +82,7 @@ class Packet(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     error = models.TextField(_("reason of failure"), blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    file = models.FileField(upload_to="packets/", blank=True)
+    file = models.FileField(upload_to="packets/", blank=True, storage=private_storage)
     sha256 = models.CharField(max_length=64, blank=True)
     pages = models.PositiveIntegerField(default=0)
     named_count = models.PositiveIntegerField(_("signers named"), default=0)
@@ -109,4 +115,35 @@ class Packet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.build} – {self.mission.key}"
+        return f"{self.build}: {self.mission.key}"
+
+
+class PacketDownload(models.Model):
+    """Who downloaded which packet or build ZIP, and when (packets list signers).
+
+    Written before the first byte is sent, like the export log, so an
+    aborted download is audited too. ``packet`` empty: the build's ZIP.
+    """
+
+    build = models.ForeignKey(PacketBuild, on_delete=models.CASCADE, related_name="downloads")
+    packet = models.ForeignKey(
+        Packet, on_delete=models.CASCADE, null=True, blank=True, related_name="downloads"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("packet download")
+        verbose_name_plural = _("packet downloads")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        what = self.packet.mission.key if self.packet else "ZIP"
+        return f"{self.build} · {what} · {self.created_at:%Y-%m-%d %H:%M}"

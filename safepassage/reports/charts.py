@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 def _text(value: str) -> str:
@@ -58,5 +58,56 @@ def signatures_over_time(
         f'<text x="{width - right}" y="{height - 6}" text-anchor="end">'
         f"{days[-1].isoformat()}</text>"
     )
+    out.append("</svg>")
+    return "".join(out)
+
+
+YEAR_BAR_COLOUR = "#d9822b"
+YEAR_BAR_CURRENT_COLOUR = "#a8501a"
+
+
+def year_bars(
+    rows: Sequence[tuple[str, int]],
+    *,
+    title: str,
+    current: str = "",
+    width: int = 480,
+    bar_height: int = 22,
+) -> str:
+    """Horizontal bars, one per labelled value (e.g. signatures per year); "" for no rows.
+
+    The row whose label equals ``current`` is drawn darker. Labels and values are
+    written beside the bars, so the chart reads without a legend or colours.
+    """
+    if not rows:
+        return ""
+    label_w, value_w, gap = 120, 80, 6
+    plot_w = width - label_w - value_w
+    height = len(rows) * (bar_height + gap) + gap
+    peak = max(value for _label, value in rows) or 1
+    name = _text(title)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sp-chart sp-years"'
+        f' viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        f' aria-label="{name}"><title>{name}</title>'
+        f"<style>.ybar{{fill:{YEAR_BAR_COLOUR}}}.ybar.now{{fill:{YEAR_BAR_CURRENT_COLOUR}}}"
+        "text{font:12px system-ui,sans-serif;fill:#333333}</style>",
+    ]
+    for i, (label, value) in enumerate(rows):
+        y = gap + i * (bar_height + gap)
+        bar_w = plot_w * max(value, 0) / peak
+        css = "ybar now" if current and label == current else "ybar"
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end">'
+            f"{_text(label)}</text>"
+        )
+        if bar_w > 0:
+            out.append(
+                f'<rect class="{css}" x="{label_w}" y="{y}" width="{bar_w:.1f}"'
+                f' height="{bar_height}"><title>{_text(label)}: {value}</title></rect>'
+            )
+        out.append(
+            f'<text x="{label_w + bar_w + 4:.1f}" y="{y + bar_height * 0.7:.1f}">{value}</text>'
+        )
     out.append("</svg>")
     return "".join(out)

@@ -8,7 +8,9 @@ read only that row.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,3 +53,84 @@ class CampaignStats(models.Model):
     def grand_total(self) -> int:
         """Online and paper signatures together."""
         return self.total + self.paper
+
+
+class AfterActionReport(models.Model):
+    """What happened on the day of action, as the coalition publishes it afterwards.
+
+    Organisers edit the title, the texts and which sections to show while the
+    report is a draft; the public sees only ``snapshot``, the whole report
+    (texts and figures) frozen when it was published, so later signatures,
+    deliveries or edits change nothing the public reads until an organiser
+    publishes again. ``snapshot_sha256`` names that frozen state (the PDF
+    cache is keyed by it).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="report", verbose_name=_("campaign")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.DRAFT)
+    title = models.CharField(_("title"), max_length=200)
+    introduction = models.TextField(_("introduction (Markdown)"), blank=True)
+    closing = models.TextField(_("closing text (Markdown)"), blank=True)
+    show_map = models.BooleanField(_("show the map of signatures by country"), default=True)
+    show_chart = models.BooleanField(_("show the chart of signatures over time"), default=True)
+    show_countries = models.BooleanField(_("show the table of countries"), default=True)
+    show_missions = models.BooleanField(_("show the table of missions"), default=True)
+    show_events = models.BooleanField(_("show the events"), default=True)
+    show_photos = models.BooleanField(_("show the published photos"), default=True)
+    show_responses = models.BooleanField(_("show refusals and responses"), default=True)
+    show_years = models.BooleanField(_("show earlier years"), default=True)
+    snapshot = models.JSONField(_("published content"), default=dict, blank=True)
+    snapshot_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("published by"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("after-action report")
+        verbose_name_plural = _("after-action reports")
+        constraints = [
+            models.CheckConstraint(
+                name="report_status_valid", condition=Q(status__in=["draft", "published"])
+            ),
+            # A published report always has something frozen to show.
+            models.CheckConstraint(
+                name="report_published_has_snapshot",
+                condition=Q(status="draft")
+                | (Q(published_at__isnull=False) & ~Q(snapshot_sha256="")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    SECTIONS = (
+        "show_map",
+        "show_chart",
+        "show_countries",
+        "show_missions",
+        "show_events",
+        "show_photos",
+        "show_responses",
+        "show_years",
+    )
+
+    def sections(self) -> dict[str, bool]:
+        """The section toggles as they are now (the draft's)."""
+        return {name: bool(getattr(self, name)) for name in self.SECTIONS}

@@ -186,6 +186,9 @@ def _page(slug: str, language: str) -> dict[str, Any] | None:
         "events_total": events_total,
         "events_map": events_map,
         "organisations": list(campaign.organisations.all()),
+        "documents": list(
+            campaign.supporting_documents.filter(public=True).order_by("title", "language", "pk")
+        ),
         "archive": _archive(campaign),
     }
     text = petition.text(language) if petition else None

@@ -1,16 +1,30 @@
+from collections import defaultdict
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
-from safepassage.campaigns.models import count_cache_key
-from safepassage.signatures import services
-from safepassage.signatures.models import Erasure, Signature
+from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.signatures import moderation, services
+from safepassage.signatures.models import (
+    MODERATION_MARKER,
+    Erasure,
+    ModerationAction,
+    ModerationEntry,
+    Signature,
+)
+
+# Every selected signature travels as a form field through the reason page.
+_ADMIN_LIMIT = 500
 
 SIGNATURE_FIELDS = (
     "petition", "status", "first_name", "last_name", "city", "region", "country",
     "publish_name", "contact", "language", "consent_version", "consent_hash",
-    "review_reason", "created_at", "confirmed_at",
+    "review_reason", "name_withheld", "created_at", "confirmed_at",
 )  # fmt: skip
 
 
@@ -20,14 +34,14 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
 
     list_display = [
         "pk", "petition", "first_name", "last_name", "city", "region", "country",
-        "status", "publish_name", "contact", "review_reason", "created_at",
+        "status", "publish_name", "name_withheld", "contact", "review_reason", "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "petition", "contact", "publish_name", "country"]
+    list_filter = ["status", "petition", "contact", "publish_name", "name_withheld", "country"]
     list_select_related = ["petition"]
     search_fields = ["first_name", "last_name", "city"]
     fields = SIGNATURE_FIELDS
     readonly_fields = tuple(f for f in SIGNATURE_FIELDS if f != "review_reason")
-    actions = ["clear_review", "erase"]
+    actions = ["clear_review", "withhold_names", "erase"]
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -42,10 +56,74 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
     )
     def clear_review(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         petitions = set(queryset.values_list("petition_id", flat=True))
-        cleared = queryset.exclude(review_reason="").update(review_reason="")
+        # An invalidation is undone on the moderation page, so its audit stays true.
+        moderated = queryset.filter(review_reason__startswith=MODERATION_MARKER).count()
+        cleared = (
+            queryset.exclude(review_reason="")
+            .exclude(review_reason__startswith=MODERATION_MARKER)
+            .update(review_reason="")
+        )
         for petition_id in petitions:
             cache.delete(count_cache_key(petition_id))
         self.message_user(request, f"{cleared} signatures cleared for counting.", messages.SUCCESS)
+        if moderated:
+            self.message_user(
+                request,
+                f"{moderated} signatures invalidated by moderation were left alone: "
+                "reverse their action on the campaign's moderation page.",
+                messages.WARNING,
+            )
+
+    @admin.action(
+        description="Withhold the names of the selected signatures from packets",
+        permissions=["change"],
+    )
+    def withhold_names(
+        self, request: HttpRequest, queryset: QuerySet[Signature]
+    ) -> HttpResponse | None:
+        """Asks for a reason first (a page like the delete confirmation), then audits it."""
+        reason = " ".join(request.POST.get("reason", "").split())
+        if request.POST.get("confirm") and reason:
+            by_petition: dict[int, list[int]] = defaultdict(list)
+            for petition_id, pk in queryset.values_list("petition_id", "pk"):
+                by_petition[petition_id].append(pk)
+            hidden = 0
+            for petition in Petition.objects.filter(pk__in=by_petition):
+                try:
+                    action = moderation.hide_names(
+                        petition, by_petition[petition.pk], reason, request.user
+                    )
+                except moderation.ModerationError:
+                    continue  # every name selected there is withheld already
+                hidden += action.affected
+            self.message_user(
+                request,
+                _("%(n)d names withheld from the packets.") % {"n": hidden},
+                messages.SUCCESS,
+            )
+            return None
+        selected = list(
+            queryset.select_related(None).only("pk", "first_name", "last_name", "city", "country")[
+                : _ADMIN_LIMIT + 1
+            ]
+        )
+        if len(selected) > _ADMIN_LIMIT:
+            self.message_user(
+                request,
+                _("Select at most %(n)d signatures here; use the moderation page for more.")
+                % {"n": _ADMIN_LIMIT},
+                messages.ERROR,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Withhold names from the packets"),
+            "opts": self.model._meta,
+            "selected": selected,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "missing_reason": bool(request.POST.get("confirm")),
+        }
+        return TemplateResponse(request, "moderation/admin_withhold.html", context)
 
     @admin.action(
         description="Erase the selected signatures (keeps only a hash tombstone)",
@@ -71,4 +149,36 @@ class ErasureAdmin(admin.ModelAdmin[Erasure]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # A deleted tombstone would let a restored backup bring a signature back.
+        return False
+
+
+class ModerationEntryInline(admin.TabularInline[ModerationEntry, ModerationAction]):
+    model = ModerationEntry
+    fields = ("signature", "previous_review_reason", "previous_name_withheld")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
+    """The audit trail: read only here; actions are taken and reversed on the moderation page."""
+
+    list_display = ["pk", "petition", "kind", "affected", "reason", "created_by", "created_at"]
+    list_display += ["reversed_at"]
+    list_filter = ["kind", "petition"]
+    fields = (
+        "petition", "kind", "criteria", "reason", "affected", "created_by", "created_at",
+        "reversed_by", "reversed_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    inlines = [ModerationEntryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # The audit must outlive the decision; reversing is the way back.
         return False

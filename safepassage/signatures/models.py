@@ -83,6 +83,13 @@ class Signature(models.Model):
     # Blank: signed online. Otherwise where an imported signature was collected,
     # e.g. "paper: Washington vigil 2026" (safepassage.exports.importer).
     source = models.CharField(_("source"), max_length=200, blank=True, editable=False)
+    # True: still counted, but name, city and region never go into a packet; set
+    # and cleared only through moderation (safepassage.signatures.moderation).
+    name_withheld = models.BooleanField(_("name withheld by moderation"), default=False)
+    # Keyed hash of the canonical e-mail domain (services.hash_domain), so organisers
+    # can invalidate a flood from one domain without plain domains in the table.
+    # Blank for rows signed before it existed.
+    email_domain_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = SignatureQuerySet.as_manager()
 
@@ -126,14 +133,21 @@ class Signature(models.Model):
             ),
             # expire_unconfirmed() scans pending rows by age.
             models.Index(fields=["status", "created_at"], name="signature_expiry_idx"),
-            # Counts per mission (packets, reports, the directory map).
-            models.Index(fields=["petition", "mission"], name="signature_mission_idx"),
+            # Counts and lists per mission (packets, reports, the directory map). Status
+            # and review reason are in it so that SQLite's planner, which has no
+            # statistics, prefers it to signature_count_idx for one mission's rows.
+            models.Index(
+                fields=["petition", "mission", "status", "review_reason"],
+                name="signature_mission_idx",
+            ),
             # The routing sweep finds confirmed signatures not yet routed.
             models.Index(
                 fields=["petition", "id"],
                 condition=Q(status="confirmed", placement=""),
                 name="signature_unrouted_idx",
             ),
+            # moderation.invalidate(domain=...) finds one domain's signatures of a petition.
+            models.Index(fields=["petition", "email_domain_hash"], name="signature_domain_idx"),
         ]
 
     def __str__(self) -> str:
@@ -205,3 +219,100 @@ class PaperTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}: {self.count} ({self.source})"
+
+
+MODERATION_MARKER = "invalidated by moderation #"
+
+
+class ModerationAction(models.Model):
+    """One organiser decision about many signatures, kept so it can be explained and undone.
+
+    Which signatures it touched, and what they were before, is in its
+    ModerationEntry rows; reversing restores exactly that, once.
+    """
+
+    class Kind(models.TextChoices):
+        HIDE_NAMES = "hide_names", _("names withheld from packets")
+        UNHIDE_NAMES = "unhide_names", _("names handed over again")
+        INVALIDATE = "invalidate", _("signatures invalidated")
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="moderation_actions"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # What selected the signatures: {"domain_hash", "domain_label"}, {"ip_hash"},
+    # {"from", "to"} (ISO times), {"signature_ids": [...]}; never an e-mail address.
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, editable=False)
+    affected = models.PositiveIntegerField(_("signatures affected"), default=0)
+    reversed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reversed by"),
+    )
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("moderation action")
+        verbose_name_plural = _("moderation actions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(name="moderation_reason_given", condition=~Q(reason="")),
+            models.CheckConstraint(
+                name="moderation_kind_valid",
+                condition=Q(kind__in=["hide_names", "unhide_names", "invalidate"]),
+            ),
+            # reversed_by may be emptied when the account is deleted; reversed_at stays.
+            models.CheckConstraint(
+                name="moderation_reversal_has_time",
+                condition=Q(reversed_by__isnull=True) | Q(reversed_at__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The moderation page lists a campaign's actions, newest first.
+            models.Index(fields=["petition", "-created_at"], name="moderation_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} ({self.affected})"
+
+    @property
+    def marker(self) -> str:
+        """The review reason an invalidation gives its signatures (at most 100 characters)."""
+        return f"{MODERATION_MARKER}{self.pk}"
+
+    @property
+    def reversed(self) -> bool:
+        return self.reversed_at is not None
+
+
+class ModerationEntry(models.Model):
+    """One signature touched by an action, with what it was before, for exact reversal."""
+
+    action = models.ForeignKey(ModerationAction, on_delete=models.CASCADE, related_name="entries")
+    # An erased signature takes its entries with it: nothing personal outlives erasure.
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="+")
+    previous_review_reason = models.CharField(max_length=100, blank=True)
+    previous_name_withheld = models.BooleanField()
+
+    class Meta:
+        verbose_name = _("moderation entry")
+        verbose_name_plural = _("moderation entries")
+        constraints = [
+            models.UniqueConstraint(fields=["action", "signature"], name="moderation_entry_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action_id}:{self.signature_id}"

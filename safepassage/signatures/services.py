@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +40,22 @@ class PendingSignature:
 
 def hash_email(raw: str) -> str:
     return email_hash(canonicalize(raw), settings.SIGNER_HASH_KEY)
+
+
+# Domain hashes use a key derived from SIGNER_HASH_KEY for this one purpose, so
+# a domain hash can never be matched against an address hash (or vice versa).
+_DOMAIN_LABEL = b"safepassage.signatures.email-domain"
+
+
+@lru_cache(maxsize=4)
+def _domain_key(signer_key: bytes) -> bytes:
+    return hmac.new(signer_key, _DOMAIN_LABEL, hashlib.sha256).digest()
+
+
+def hash_domain(ascii_domain: str) -> str:
+    """Keyed hash of a canonical domain (``CanonicalEmail.domain``), for moderation by domain."""
+    key = _domain_key(settings.SIGNER_HASH_KEY)
+    return hmac.new(key, ascii_domain.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
@@ -142,6 +161,7 @@ def build_pending(
             publish_name=data["publish_name"] == "yes",
             contact=contact,
             email_hash=email_hash(canonical, settings.SIGNER_HASH_KEY),
+            email_domain_hash=hash_domain(canonical.domain),
             email_encrypted=(
                 crypto.encrypt(data["email"]) if contact != Signature.Contact.COUNT_ONLY else ""
             ),
@@ -219,6 +239,10 @@ def erase(signature: Signature, reason: str) -> None:
         )
         withhold_mail([signature.pk])
         Signature.objects.filter(pk=signature.pk).delete()
+        if signature.status == Signature.Status.CONFIRMED:
+            from safepassage.packets.services import forget_signature
+
+            forget_signature(signature.petition_id, signature.pk)
     cache.delete(count_cache_key(signature.petition_id))
     logger.info("signature %s erased (%s)", signature.pk, reason)
 

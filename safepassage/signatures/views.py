@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Petition, public_petition
+from safepassage.letters import personal
 from safepassage.signatures import services
 from safepassage.signatures.consent import privacy_promise
 from safepassage.signatures.forms import ResendForm, SignForm
@@ -133,6 +134,7 @@ def confirm(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> Http
             "text": petition.text(signature.language),
             "confirmed": signature.status == Signature.Status.CONFIRMED,
             "count": petition.confirmed_count(),
+            "letter_url": personal.letter_url(signature),
         },
     )
 

@@ -167,8 +167,16 @@ def test_no_personal_data_in_any_public_response(world, signed):
         "Near the consulate",  # the venue of the event whose address is for RSVPs only
         "@example.",  # no address of any signer or RSVP, whatever it is
     ]
+    # A published after-action report, so its operation answers (a draft is a 404).
+    from safepassage.reports import report as after_action
+
+    published = after_action.report_for(world.campaign)
+    published.save()
+    after_action.publish(published, None)
     operations = public_operations()
     assert {path for _, path, _ in operations} >= {
+        "/api/reports",
+        "/api/campaigns/{slug}/report",
         "/api/campaigns",
         "/api/campaigns/{slug}",
         "/api/campaigns/{slug}/counts",
@@ -433,6 +441,8 @@ def test_openapi_document_lists_every_operation():
         ("GET", "/api/campaigns/{slug}/deliveries/{key}"),
         ("POST", "/api/campaigns/{slug}/deliveries/{key}/record"),
         ("GET", "/api/campaigns/{slug}/rsvps"),
+        ("GET", "/api/reports"),
+        ("GET", "/api/campaigns/{slug}/report"),
     }
     operation_ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids)) == len(operations)

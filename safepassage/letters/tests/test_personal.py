@@ -1,0 +1,496 @@
+"""The personal letter tool: a confirmed signer writes to their nearest mission."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import re
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from pypdf import PdfReader
+
+from safepassage.directory.models import Mission
+from safepassage.letters import personal
+from safepassage.letters.models import Letter, LetterVersion
+from safepassage.signatures import services
+from safepassage.signatures.models import Signature
+from safepassage.signatures.tokens import link_token
+
+pytestmark = pytest.mark.django_db
+
+SAMPLE_BODY = """\
+Dear Ambassador,
+
+I am writing to the {{ mission_name }} on behalf of North Korean refugees in China.
+Together with {{ signatures_total }} people I ask the {{ target_title }}:
+
+1. to stop the forced return of North Korean refugees;
+2. to let them travel safely to a country of their choice.
+
+**Please let them go.**
+"""
+
+
+def make_mission(key: str, kind: str, country: str, city: str, lat: float, lon: float, **extra):
+    return Mission.objects.create(
+        key=key,
+        sending_state="CN",
+        kind=kind,
+        host_country=country,
+        city=city,
+        latitude=lat,
+        longitude=lon,
+        source="https://example.org/missions",
+        **extra,
+    )
+
+
+def make_signature(petition, *, mission=None, status="confirmed", **extra) -> Signature:
+    values = {
+        "first_name": "Ji-woo",
+        "last_name": "Kim",
+        "city": "Berlin",
+        "region": "DE-BE",
+        "country": "DE",
+        "language": "en",
+        **extra,
+    }
+    email = f"{values['first_name']}.{values['last_name']}@example.org".lower()
+    return Signature.objects.create(
+        petition=petition,
+        status=status,
+        confirmed_at=timezone.now() if status == "confirmed" else None,
+        publish_name=True,
+        contact="count",
+        email_hash=hashlib.sha256(email.encode()).hexdigest(),
+        consent_version="test",
+        consent_hash="0" * 64,
+        mission=mission,
+        placement="city" if mission else "",
+        **values,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def missions(petition):
+    return {
+        "berlin": make_mission(
+            "cn-e-de",
+            "embassy",
+            "DE",
+            "Berlin",
+            52.51,
+            13.42,
+            name="Embassy of the People's Republic of China in Germany",
+            postal_address="Märkisches Ufer 54\n10179 Berlin",
+            email="embassy-de@mission.example",
+        ),
+        "munich": make_mission(
+            "cn-cg-munich",
+            "consulate_general",
+            "DE",
+            "Munich",
+            48.16,
+            11.53,
+            name="Consulate-General of the People's Republic of China in Munich",
+            postal_address="Romanstraße 107\n80639 München",
+        ),
+        "seoul": make_mission(
+            "cn-e-kr",
+            "embassy",
+            "KR",
+            "Seoul",
+            37.57,
+            126.98,
+            name="Embassy of the People's Republic of China in the Republic of Korea",
+            postal_address="27 Myeongdong 2-gil, Jung-gu\n04536 Seoul",
+            email="embassy-kr@mission.example",
+        ),
+    }
+
+
+def without_samples(petition) -> None:
+    # The demo campaign ships a sample letter of its own; these tests bring theirs.
+    Letter.objects.filter(campaign=petition.campaign, organisation__isnull=True).delete()
+
+
+@pytest.fixture
+def sample(petition):
+    without_samples(petition)
+    letter = Letter.objects.create(campaign=petition.campaign, language="en")
+    approved = LetterVersion.objects.create(
+        letter=letter,
+        number=1,
+        subject="Safe passage for North Korean refugees",
+        body=SAMPLE_BODY,
+        closing="Yours respectfully,",
+        status=LetterVersion.Status.APPROVED,
+    )
+    LetterVersion.objects.create(
+        letter=letter, number=2, body="A draft nobody approved yet.", status="draft"
+    )
+    letter.approved_version = approved
+    letter.save()
+    return letter
+
+
+@pytest.fixture
+def signer(petition, missions, sample):
+    return make_signature(petition, mission=missions["berlin"])
+
+
+def url(signature: Signature) -> str:
+    return personal.letter_url(signature)
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    data = {
+        "mission": "",
+        "signer_name": "Ji-woo Kim",
+        "sender_address": "",
+        "subject": "Please let them reach safety",
+        "body": "Dear Ambassador,\n\nIn my own words: please stop sending refugees back.",
+        "closing": "With respect,",
+        "action": "pdf",
+    }
+    data.update(overrides)
+    return data
+
+
+def pdf_text(pdf: bytes) -> tuple[str, dict[str, object]]:
+    reader = PdfReader(io.BytesIO(pdf))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return text, dict(reader.metadata or {})
+
+
+def mailto_of(content: str) -> str:
+    hrefs = re.findall(r'<a href="(mailto:[^"]+)" id="mailto-link">', content)
+    assert len(hrefs) == 1, "expected exactly one mailto link"
+    return html.unescape(hrefs[0])
+
+
+def row_counts() -> dict[str, int]:
+    return {model._meta.label: model._default_manager.count() for model in apps.get_models()}
+
+
+# --- The editor ----------------------------------------------------------------------
+
+
+def test_a_confirmed_signer_gets_the_sample_letter_filled_in_for_their_mission(client, signer):
+    response = client.get(url(signer))
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    # The mission and its address.
+    assert "Embassy of the People's Republic of China in Germany" in page
+    assert "Märkisches Ufer 54" in page
+    assert "10179 Berlin" in page
+    # The approved version, merged for that mission, not the later draft.
+    assert (
+        "I am writing to the Embassy of the People's Republic of China in Germany on behalf" in page
+    )
+    assert "President of the People's Republic of China:" in page
+    assert "A draft nobody approved yet." not in page
+    assert "{{" not in page
+    assert 'value="Ji-woo Kim"' in page
+    assert 'value="Safe passage for North Korean refugees"' in page
+    # The page says nothing is kept, and never shows the signer's address.
+    assert 'id="nothing-kept"' in page
+    assert "@example.org" not in page
+
+
+def test_the_pdf_has_the_edited_text_the_mission_and_the_signer(client, signer, missions):
+    berlin = missions["berlin"]
+    response = client.post(
+        url(signer),
+        form_data(
+            mission=str(berlin.pk),
+            signer_name="Ji-woo Kim-Park",
+            body="Dear Ambassador,\n\nI ask you, in {{ mission_city }}, to let them go.\n\n"
+            "**No forced returns.**",
+        ),
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        'attachment; filename="letter-embassy-of-the-peoples-republic-of-china-in-germany.pdf"'
+    )
+    assert response["Cache-Control"].startswith("max-age=0")
+    text, metadata = pdf_text(response.content)
+    flat = " ".join(text.split())
+    assert "I ask you, in Berlin, to let them go." in flat
+    assert "No forced returns." in flat and "**" not in flat
+    assert "Embassy of the People's Republic of China in Germany" in flat
+    assert "Märkisches Ufer 54" in flat and "10179 Berlin" in flat and "GERMANY" in flat
+    assert "Ji-woo Kim-Park" in flat
+    assert "Please let them reach safety" in flat and "With respect," in flat
+    # No e-mail address at all: not the signer's, not the mission's.
+    assert "@" not in text
+    assert not any("@" in f"{key}{value}" for key, value in metadata.items())
+    assert b"embassy-de@mission.example" not in response.content
+    assert metadata.get("/Title") == "Please let them reach safety"
+
+
+def test_an_at_sign_the_signer_typed_is_printed(client, signer, missions):
+    response = client.post(
+        url(signer),
+        form_data(mission=str(missions["berlin"].pk), body="Reply to me at kim@example.net."),
+    )
+    text, _ = pdf_text(response.content)
+    assert "kim@example.net" in text
+
+
+def test_an_unknown_merge_field_is_reported_and_the_text_kept(client, signer, missions):
+    body = "Dear {{ ambassador_name }},\n\nMy own paragraph stays here."
+    before = row_counts()
+    response = client.post(url(signer), form_data(mission=str(missions["berlin"].pk), body=body))
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    page = html.unescape(response.content.decode())
+    error = re.search(r'<p class="error" id="body-error">([^<]+)</p>', page)
+    assert error and "ambassador_name" in error.group(1)
+    assert body.replace("\n", "\r\n") in page or body in page
+    assert row_counts() == before
+
+
+def test_an_overlong_letter_is_refused_and_kept(client, signer, missions):
+    body = "x" * (personal.MAX_BODY + 1)
+    response = client.post(url(signer), form_data(mission=str(missions["berlin"].pk), body=body))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="body-error"' in page
+    assert f'maxlength="{personal.MAX_BODY}"' in page
+
+
+def test_pending_withdrawn_and_forged_links_get_the_invalid_page(client, petition, signer):
+    pending = make_signature(petition, status="pending", first_name="Min-jun", last_name="Park")
+    forged = reverse("personal_letter:edit", args=[signer.uuid, link_token("confirm", signer.uuid)])
+    other = reverse("personal_letter:edit", args=[signer.uuid, personal.letter_token(pending.uuid)])
+    for address in (url(pending), forged, other):
+        for response in (client.get(address), client.post(address, form_data())):
+            assert response.status_code == 404
+            assert "This link is not valid any more" in response.content.decode()
+    withdrawn_url = url(signer)
+    assert client.get(withdrawn_url).status_code == 200
+    services.erase(signer, reason="withdrawn")
+    response = client.get(withdrawn_url)
+    assert response.status_code == 404
+    assert "This link is not valid any more" in response.content.decode()
+
+
+def test_the_mailto_link_carries_the_letter_to_the_missions_address(client, signer):
+    page = client.get(url(signer)).content.decode()
+    href = mailto_of(page)
+    parts = urlsplit(href)
+    assert parts.scheme == "mailto"
+    assert parts.path == "embassy-de@mission.example"
+    query = parts.query
+    # Percent-encoded: no raw spaces or line breaks, CRLF line breaks (RFC 6068).
+    assert " " not in query and "\n" not in query
+    assert "%20" in query and "%0D%0A" in query
+    fields = parse_qs(query)
+    assert fields["subject"] == ["Safe passage for North Korean refugees"]
+    [body] = fields["body"]
+    assert "I am writing to the Embassy of the People's Republic of China in Germany" in body
+    assert "Please let them go." in body and "**" not in body
+    assert body.rstrip().endswith("Yours respectfully,\r\nJi-woo Kim")
+    assert "example.org" not in href
+
+
+def test_an_edited_letter_is_prepared_as_an_e_mail(client, signer, missions):
+    response = client.post(
+        url(signer),
+        form_data(
+            mission=str(missions["berlin"].pk),
+            action="email",
+            body="Dear Ambassador,\n\nLet them go & be safe; 100% of us ask.",
+        ),
+    )
+    assert response.status_code == 200
+    href = mailto_of(response.content.decode())
+    assert "%26%20be%20safe%3B%20100%25%20of%20us" in href
+    [body] = parse_qs(urlsplit(href).query)["body"]
+    assert body.startswith("Dear Ambassador,\r\n\r\nLet them go & be safe; 100% of us ask.")
+    assert "With respect,\r\nJi-woo Kim" in body
+
+
+def test_a_mission_without_e_mail_gets_the_postal_address_instead(client, signer, missions):
+    response = client.get(url(signer) + f"?mission={missions['munich'].pk}")
+    page = html.unescape(response.content.decode())
+    assert 'id="no-email"' in page
+    assert "mailto:" not in page
+    assert "Romanstraße 107" in page
+    assert 'id="email-button"' not in page
+    assert (
+        "I am writing to the Consulate-General of the People's Republic of China in Munich" in page
+    )
+
+
+def test_the_signer_can_choose_another_mission(client, signer, missions):
+    seoul = missions["seoul"]
+    page = client.get(url(signer)).content.decode()
+    assert f'<option value="{missions["berlin"].pk}" selected>' in page
+    assert f'<option value="{seoul.pk}">' in page
+    response = client.get(url(signer), {"mission": str(seoul.pk)})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "27 Myeongdong 2-gil, Jung-gu" in page
+    assert "I am writing to the Embassy of the People's Republic of China in the Republic" in page
+    assert f'<option value="{seoul.pk}" selected>' in page
+    assert f'<input type="hidden" name="mission" value="{seoul.pk}"' in page
+    assert "mailto:embassy-kr@mission.example?" in page
+
+
+def test_a_mission_of_another_government_cannot_be_chosen(client, signer, missions):
+    elsewhere = make_mission("kp-e-de", "embassy", "DE", "Berlin", 52.5, 13.4, name="DPRK")
+    elsewhere.sending_state = "KP"
+    elsewhere.save()
+    page = client.get(url(signer), {"mission": str(elsewhere.pk)}).content.decode()
+    assert "Märkisches Ufer 54" in page and "DPRK" not in page
+    response = client.post(url(signer), form_data(mission=str(elsewhere.pk)))
+    assert response.status_code == 400
+
+
+def test_generating_letters_stores_nothing(client, signer, missions):
+    before = row_counts()
+    address = url(signer)
+    assert client.get(address).status_code == 200
+    assert client.get(address, {"mission": str(missions["seoul"].pk)}).status_code == 200
+    for action in ("pdf", "email"):
+        response = client.post(address, form_data(mission=str(missions["seoul"].pk), action=action))
+        assert response.status_code == 200
+    assert row_counts() == before
+    signer.refresh_from_db()
+    assert signer.mission == missions["berlin"]
+
+
+def test_an_unrouted_signer_is_routed_in_memory_only(client, petition, missions, sample):
+    signature = make_signature(
+        petition, mission=None, city="Munich", region="DE-BY", first_name="Hana"
+    )
+    before = row_counts()
+    page = html.unescape(client.get(url(signature)).content.decode())
+    assert "Romanstraße 107" in page
+    assert f'<option value="{missions["munich"].pk}" selected>' in page
+    signature.refresh_from_db()
+    assert signature.mission is None and signature.placement == ""
+    assert row_counts() == before
+
+
+def test_the_sample_in_the_signers_language_is_used(client, petition, missions, sample):
+    korean = Letter.objects.create(campaign=petition.campaign, language="ko")
+    LetterVersion.objects.create(
+        letter=korean,
+        number=1,
+        subject="탈북 난민",
+        body="{{ mission_name }} 대사님께",
+        closing="드림",
+    )
+    signature = make_signature(petition, mission=missions["seoul"], language="ko")
+    page = html.unescape(client.get(url(signature)).content.decode())
+    assert "Embassy of the People's Republic of China in the Republic of Korea 대사님께" in page
+    response = client.post(
+        url(signature),
+        form_data(
+            mission=str(missions["seoul"].pk),
+            signer_name="김지우",
+            subject="탈북 난민",
+            body="강제송환을 중단해 주십시오.",
+            closing="드림",
+        ),
+    )
+    text, _ = pdf_text(response.content)
+    assert "강제송환을 중단해 주십시오." in text
+    assert "김지우" in text
+
+
+def test_without_a_sample_letter_the_signer_writes_their_own(client, petition, missions):
+    without_samples(petition)
+    signature = make_signature(petition, mission=missions["berlin"])
+    response = client.get(url(signature))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="no-sample"' in page
+    response = client.post(
+        url(signature), form_data(mission=str(missions["berlin"].pk), body="My letter.")
+    )
+    assert response["Content-Type"] == "application/pdf"
+    assert "My letter." in pdf_text(response.content)[0]
+
+
+def test_the_confirmation_page_links_to_the_tool(client, petition, missions, sample):
+    signature = make_signature(petition, mission=missions["berlin"], status="pending")
+    confirm = reverse(
+        "signatures:confirm", args=[signature.uuid, link_token("confirm", signature.uuid)]
+    )
+    assert url(signature) not in client.get(confirm).content.decode()
+    client.post(confirm)
+    page = client.get(confirm).content.decode()
+    assert f'href="{url(signature)}"' in page
+    assert client.get(url(signature)).status_code == 200
+
+
+# --- The mailto link on its own ------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(subject=st.text(max_size=80), body=st.text(max_size=3000))
+def test_a_mailto_link_decodes_to_the_text_or_a_marked_prefix_of_it(subject, body):
+    link = personal.mailto_link("post@mission.example", subject, body, limit=2000)
+    assert link.href.isascii() and " " not in link.href
+    parts = urlsplit(link.href)
+    assert parts.path == "post@mission.example"
+    query = dict(pair.split("=", 1) for pair in parts.query.split("&"))
+    assert set(query) == {"subject", "body"}
+    crlf = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    assert unquote(query["subject"]) == subject.replace("\r\n", "\n").replace("\n", "\r\n")
+    decoded = unquote(query["body"])
+    if link.shortened:
+        assert len(link.href) <= 2000
+        assert decoded.endswith(" …")
+        assert crlf.startswith(decoded.removesuffix(" …").rstrip())
+    else:
+        assert decoded == crlf
+
+
+def test_a_long_letter_is_cut_at_a_word_for_the_mail_program(client, signer, missions):
+    words = " ".join(["freedom"] * 2000)
+    response = client.post(
+        url(signer), form_data(mission=str(missions["berlin"].pk), action="email", body=words)
+    )
+    page = response.content.decode()
+    href = mailto_of(page)
+    assert len(href) <= personal.MAILTO_MAX
+    [body] = parse_qs(urlsplit(href).query)["body"]
+    assert body.endswith("freedom …")
+    assert 'id="mail-shortened"' in page
+    assert words in html.unescape(page)  # the whole text is offered to paste
+
+
+def test_the_demo_sample_letter_is_addressed_once(client, petition, missions):
+    # The demo's sample letter carries its own head (date, mission name and
+    # address lines); the personal letter prints those itself, once.
+    signature = make_signature(petition, mission=missions["berlin"])
+    page = client.get(url(signature)).content.decode()
+    match = re.search(r'<textarea name="body"[^>]*>\n(.*?)</textarea>', page, re.S)
+    assert match
+    body = html.unescape(match[1])
+    assert body.startswith("Your Excellency,")
+    assert "{{" not in body and "Märkisches" not in body
+    response = client.post(url(signature), form_data(mission=str(missions["berlin"].pk), body=body))
+    text, _ = pdf_text(response.content)
+    assert text.count("Märkisches Ufer 54") == 1
+    assert "Your Excellency," in text

@@ -1,0 +1,207 @@
+"""One mission's packet: cover letters, then the signer list, then the attachments.
+
+The result must be byte-identical whenever it is built from the same build
+(brief, invariant 5): the letters are rendered from the build's fixed
+versions and dated on the day of action, the list comes from the build's
+snapshot, and the merged file gets a /ID derived from the hash of its
+inputs instead of a random one, with no dates in its metadata. The
+metadata holds only a title (mission and campaign) and the producer, never
+anything a signer typed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from safepassage.packets import snapshot
+
+if TYPE_CHECKING:
+    from safepassage.directory.models import Mission
+    from safepassage.letters.models import LetterVersion, SupportingDocument
+    from safepassage.packets.models import PacketBuild
+
+PRODUCER = "safepassage"
+
+
+def packet_language(build: PacketBuild) -> str:
+    """The language of the list headers and of country and region names."""
+    return build.petition.default_language or "en"
+
+
+def letter_versions(build: PacketBuild) -> list[LetterVersion]:
+    """The build's cover letters: the sample letter first, then organisations by name."""
+    versions = build.letter_versions.select_related("letter", "letter__organisation")
+    return sorted(
+        versions,
+        key=lambda v: (
+            v.letter.organisation is not None,
+            v.letter.organisation.name.casefold() if v.letter.organisation else "",
+            v.letter.language,
+            v.letter.pk,
+            v.pk,
+        ),
+    )
+
+
+def attachments(versions: Sequence[LetterVersion]) -> list[SupportingDocument]:
+    """The letters' attachments, each file once (by content), in letter order."""
+    from safepassage.letters.rendering import attachment_pdfs
+
+    seen: set[str] = set()
+    documents = []
+    for version in versions:
+        for document in attachment_pdfs(version.letter):
+            if document.sha256 in seen:
+                continue
+            seen.add(document.sha256)
+            documents.append(document)
+    return documents
+
+
+def list_title(build: PacketBuild, mission: Mission) -> tuple[str, str]:
+    """Title and subtitle of the list; the mission goes in the subtitle so a long
+    target title, shortened to fit one line, never hides whom the list is for."""
+    campaign = build.campaign
+    title = _("Petition to %(person)s, %(title)s") % {
+        "title": campaign.target_title,
+        "person": campaign.target_person,
+    }
+    subtitle = _("Signatures handed to %(mission)s — %(campaign)s") % {
+        "mission": mission.name,
+        "campaign": campaign.title,
+    }
+    return title, subtitle
+
+
+def totals_lines(listed: snapshot.Counts, mission_total: int, petition_total: int) -> list[str]:
+    return [
+        _("Signers named: %(count)s") % {"count": listed.named},
+        _("and %(count)s further signers who asked not to be named") % {"count": listed.unnamed},
+        _("and %(count)s further signatures whose names were withheld")
+        % {"count": listed.withheld},
+        _("Total for this mission: %(count)s") % {"count": mission_total},
+        _("Total of the petition: %(count)s") % {"count": petition_total},
+    ]
+
+
+def render_list(
+    build: PacketBuild,
+    mission: Mission,
+    listed: snapshot.Counts,
+    mission_total: int,
+    petition_total: int,
+) -> tuple[bytes, int]:
+    """The signer list of one mission as PDF bytes, and its page count."""
+    from safepassage.packets.listpdf import render_signer_list
+
+    language = packet_language(build)
+    with translation.override(language):
+        headers = (_("No."), _("Name"), _("City"), _("Region"), _("Country"))
+        title, subtitle = list_title(build, mission)
+        result = render_signer_list(
+            snapshot.named_rows(
+                snapshot.scoped(build, mission),
+                language,
+                by_country=build.scope == build.Scope.ALL,
+            ),
+            title=title,
+            subtitle=subtitle,
+            headers=headers,
+            totals=totals_lines(listed, mission_total, petition_total),
+            page_label=_("Page {page} of {pages}"),
+            language=language,
+        )
+    return result.pdf, result.pages
+
+
+def render_letters(
+    build: PacketBuild,
+    mission: Mission,
+    versions: Iterable[LetterVersion],
+    mission_total: int,
+    petition_total: int,
+) -> list[bytes]:
+    from safepassage.letters.merge import context_for
+    from safepassage.letters.rendering import render_letter_pdf
+
+    pdfs = []
+    for version in versions:
+        context = context_for(
+            version.letter,
+            mission,
+            signatures_mission=mission_total,
+            signatures_total=petition_total,
+            on=build.campaign.day_of_action,
+        )
+        pdfs.append(render_letter_pdf(version, context))
+    return pdfs
+
+
+def merge(parts: Sequence[bytes], title: str) -> tuple[bytes, int]:
+    """Concatenate PDFs deterministically: fixed /ID, no dates, title and producer only.
+
+    qpdf (through pikepdf) rather than pypdf: for a list of a few hundred
+    pages pypdf spent more time parsing and copying objects than the list
+    writer spent writing them, about a fifth of a whole bulk build.
+    """
+    import pikepdf
+
+    merged = pikepdf.new()
+    for part in parts:
+        source = pikepdf.open(io.BytesIO(part))
+        merged.pages.extend(source.pages)
+    # Only the pages come over: no document metadata, outline or XMP of any input.
+    merged.docinfo = merged.make_indirect(
+        pikepdf.Dictionary(Title=pikepdf.String(title), Producer=pikepdf.String(PRODUCER))
+    )
+    out = io.BytesIO()
+    merged.save(
+        out,
+        deterministic_id=True,
+        compress_streams=True,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+    )
+    return out.getvalue(), len(merged.pages)
+
+
+def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str, int]]:
+    """The packet of ``mission`` in ``build`` as PDF bytes, with its counts.
+
+    Counts: ``named``, ``unnamed``, ``withheld``, ``total`` (of the signatures
+    the list stands for), ``mission`` (routed to this mission), ``petition``
+    (the whole snapshot) and ``pages``.
+    """
+    # The petition's total was counted once when the build started; a mission's
+    # own list stands for exactly its signatures, so one count serves both.
+    petition_total = build.signature_total
+    listed = snapshot.count(snapshot.scoped(build, mission))
+    if build.scope == build.Scope.MISSION:
+        mission_total = listed.total
+    else:
+        mission_total = snapshot.signatures(build).filter(mission_id=mission.pk).count()
+
+    versions = letter_versions(build)
+    parts = render_letters(build, mission, versions, mission_total, petition_total)
+    list_pdf, _list_pages = render_list(build, mission, listed, mission_total, petition_total)
+    parts.append(list_pdf)
+    for document in attachments(versions):
+        with document.file.open("rb") as handle:
+            parts.append(handle.read())
+
+    title = f"{mission.name} — {build.campaign.title}"
+    data, pages = merge(parts, title)
+    counts = {
+        "named": listed.named,
+        "unnamed": listed.unnamed,
+        "withheld": listed.withheld,
+        "total": listed.total,
+        "mission": mission_total,
+        "petition": petition_total,
+        "pages": pages,
+    }
+    return data, counts
