@@ -277,3 +277,29 @@ def test_a_failing_packet_records_its_reason_and_the_build_fails_until_resumed(
     run_all(build)
     assert build.status == PacketBuild.Status.DONE
     assert build.zip_sha256
+
+
+def test_page_one_of_a_packet_is_the_letter_on_its_letterhead(
+    petition: Any, missions: Any, signers: Signers, partner_letter: Any
+) -> None:
+    from pypdf import PdfReader
+
+    from safepassage.letters.models import Letterhead
+
+    head = Letterhead.objects.create(
+        organisation=partner_letter.organisation,
+        name="Standard",
+        kind=Letterhead.Kind.DESIGNED,
+        footer_lines="Board: Kim Seong-min (chair), Lee Ji-woo (treasurer)",
+    )
+    partner_letter.letterhead = head
+    partner_letter.save()
+    # Only the partner's letter goes out: its letterhead is on page one.
+    partner_letter.campaign.letters.exclude(pk=partner_letter.pk).update(in_packets=False)
+    build = start(petition)
+    run_all(build)
+    data = packet_bytes(build, "cn-e-de")
+    page_one = PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert "Free Korea Union" in page_one
+    assert "Kim Seong-min (chair)" in page_one
+    assert "Our union asks" in page_one

@@ -4,20 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0001_initial'),
-        ('directory', '0001_initial'),
-        ('signatures', '0004_moderation'),
+        ("campaigns", "0001_initial"),
+        ("directory", "0001_initial"),
+        ("signatures", "0004_moderation"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='signature',
-            name='signature_mission_idx',
+            model_name="signature",
+            name="signature_mission_idx",
         ),
         migrations.AddIndex(
-            model_name='signature',
-            index=models.Index(fields=['petition', 'mission', 'status', 'review_reason'], name='signature_mission_idx'),
+            model_name="signature",
+            index=models.Index(
+                fields=["petition", "mission", "status", "review_reason"],
+                name="signature_mission_idx",
+            ),
         ),
     ]
