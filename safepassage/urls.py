@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("safepassage.signatures.moderation_urls")),
     path("", include("safepassage.reports.report_urls")),
     path("", include("safepassage.letters.public_urls")),
+    path("", include("safepassage.reports.presskit_urls")),
 ]

@@ -134,3 +134,49 @@ class AfterActionReport(models.Model):
     def sections(self) -> dict[str, bool]:
         """The section toggles as they are now (the draft's)."""
         return {name: bool(getattr(self, name)) for name in self.SECTIONS}
+
+
+class PressKit(models.Model):
+    """The campaign's press release and one-page flyer, as organisers write them.
+
+    The texts are Markdown with merge fields (``reports.presskit.MERGE_FIELDS``),
+    filled in from the campaign when the PDFs are made; the contacts are
+    public by design: they are printed on both documents.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="press_kit", verbose_name=_("campaign")
+    )
+    press_release_title = models.CharField(_("press release: title"), max_length=200)
+    press_release_body = models.TextField(_("press release: text (Markdown)"), blank=True)
+    flyer_headline = models.CharField(_("flyer: headline"), max_length=200)
+    flyer_body = models.TextField(_("flyer: text (Markdown)"), blank=True)
+    contacts = models.TextField(
+        _("press contacts"),
+        blank=True,
+        help_text=_("Name, phone and e-mail, one per line. Printed on both documents."),
+    )
+    letterhead = models.ForeignKey(
+        "letters.Letterhead",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("letterhead"),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("press kit")
+        verbose_name_plural = _("press kits")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.press_release_title}"
