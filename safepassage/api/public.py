@@ -508,7 +508,11 @@ def report_out(report: AfterActionReport) -> dict[str, Any]:
 
 
 class ReportFilter(Schema):
-    campaign: str | None = Field(None, description="A campaign's slug.")
+    # A slug's own characters only: anything else could never match, and
+    # PostgreSQL refuses a NUL in a query parameter outright.
+    campaign: str | None = Field(
+        None, pattern=r"^[-a-zA-Z0-9_]+$", max_length=80, description="A campaign's slug."
+    )
     year: int | None = Field(None, ge=1900, le=2200, description="The campaign's year.")
 
 

@@ -181,7 +181,7 @@ def save_version(
         # Serialises concurrent saves of one letter on PostgreSQL; on SQLite
         # the IMMEDIATE transaction already does, and the unique constraint
         # on (letter, number) is the last word either way.
-        Letter.objects.select_for_update().filter(pk=letter.pk).first()
+        Letter.objects.select_for_update().filter(pk=letter.pk).order_by().first()
         latest = letter.latest_version()
         if latest is not None and _unchanged(latest, subject, body, closing, signatories):
             return None

@@ -74,7 +74,9 @@ def test_killing_the_worker_mid_build_then_resuming_gives_identical_packets(
     tmp_path: Path,
     workers: list[subprocess.Popen[bytes]],
 ) -> None:
-    assert settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        # The worker subprocess opens the test's SQLite file; the SQLite pass runs this.
+        pytest.skip("the killed-worker test runs in the SQLite pass of the suite")
     build = services.start_build(petition.campaign, petition, scope="mission")
     done = build.packets.filter(status=Packet.Status.DONE)
 
