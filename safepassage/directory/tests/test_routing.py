@@ -235,7 +235,9 @@ SEED_CITIES = [
     # Ontario is Toronto's district except the Ottawa region, the embassy's.
     ("CA", "CA-ON", "Ottawa", ("embassy", "Ottawa"), Step.DISTRICT),
     ("CA", "CA-ON", "Waterloo", ("consulate_general", "Toronto"), Step.DISTRICT),
-    ("MX", "MX-CMX", "Mexico City", ("embassy", "Mexico City"), Step.IN_COUNTRY),
+    # Tijuana serves the four northern states; the embassy the rest of Mexico.
+    ("MX", "MX-CMX", "Mexico City", ("embassy", "Mexico City"), Step.DISTRICT),
+    ("MX", "MX-BCN", "Tijuana", ("consulate_general", "Tijuana"), Step.DISTRICT),
     ("CL", "CL-RM", "Santiago", ("embassy", "Santiago"), Step.IN_COUNTRY),
     ("AR", "AR-C", "Buenos Aires", ("embassy", "Buenos Aires"), Step.IN_COUNTRY),
     # Puerto Rico has a country code of its own and is also US-PR.
