@@ -13,7 +13,6 @@ from collections import defaultdict
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,11 +25,11 @@ from safepassage.accounts.permissions import fold_city
 from safepassage.api import schemas
 from safepassage.api.pagination import Listing, Page
 from safepassage.campaigns.models import Campaign, Organisation, Petition
-from safepassage.directory import tallies
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.events import services as events
 from safepassage.events.models import Event
 from safepassage.reports.models import AfterActionReport
+from safepassage.reports.stats import stats_for, summed
 
 router = Router(tags=["public"])
 
@@ -126,33 +125,38 @@ def get_campaign(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 
 def counts(campaign: Campaign, petition: Petition | None = None) -> dict[str, Any]:
-    """Counted signatures in total, by country and by mission; cached like the page counts."""
-    key = f"api:counts:{campaign.pk}:{petition.pk if petition else 'all'}"
-    data: dict[str, Any] | None = cache.get(key)
-    if data is None:
-        by_country = tallies.by_country(campaign, petition)
-        by_mission = tallies.by_mission(campaign, petition)
-        missions = {
-            pk: (key_, name)
-            for pk, key_, name in Mission.objects.filter(
-                pk__in=[pk for pk in by_mission if pk is not None]
-            ).values_list("pk", "key", "name")
-        }
-        rows: list[tuple[int, str | None, str | None]] = []
-        for pk, count in by_mission.items():
-            mission_key, name = missions.get(pk, (None, None)) if pk is not None else (None, None)
-            rows.append((count, mission_key, name))
-        rows.sort(key=lambda row: (-row[0], row[1] or ""))
-        mission_rows = [{"mission": k, "name": name, "count": n} for n, k, name in rows]
-        data = {
-            "campaign": campaign.slug,
-            "petition": petition.slug if petition else None,
-            "total": sum(by_country.values()),
-            "by_country": [{"country": c, "count": n} for c, n in by_country.items()],
-            "by_mission": mission_rows,
-        }
-        cache.set(key, data, settings.COUNT_CACHE_SECONDS)
-    return data
+    """Counted signatures in total, by country and by mission, from the cached statistics.
+
+    The worker refreshes them every housekeeping sweep (``as_of`` says when),
+    so no request groups the signature table; a petition's live total is its
+    ``confirmed_count``.
+    """
+    stats = stats_for(campaign)
+    if petition is not None:
+        parts = [stats.breakdown.get(str(petition.pk), {})]
+    else:
+        parts = list(stats.breakdown.values())
+    by_country = summed(parts, "countries")
+    by_mission = summed(parts, "missions")
+    missions = {
+        str(pk): (key_, name)
+        for pk, key_, name in Mission.objects.filter(
+            pk__in=[int(pk) for pk in by_mission if pk]
+        ).values_list("pk", "key", "name")
+    }
+    rows: list[tuple[int, str | None, str | None]] = []
+    for pk, count in by_mission.items():
+        mission_key, name = missions.get(pk, (None, None))
+        rows.append((count, mission_key, name))
+    rows.sort(key=lambda row: (-row[0], row[1] or ""))
+    return {
+        "campaign": campaign.slug,
+        "petition": petition.slug if petition else None,
+        "total": sum(by_country.values()),
+        "by_country": [{"country": c, "count": n} for c, n in by_country.items()],
+        "by_mission": [{"mission": k, "name": name, "count": n} for n, k, name in rows],
+        "as_of": stats.refreshed_at,
+    }
 
 
 @router.get(
@@ -228,7 +232,7 @@ def get_petition(request: HttpRequest, slug: str, filters: Query[LanguageFilter]
     if petition is None:
         raise not_found("petition")
     tally = counts(petition.campaign, petition)
-    data = petition_out(petition, filters.lang or get_language(), count=tally["total"])
+    data = petition_out(petition, filters.lang or get_language())
     data["texts"] = [
         {"language": t.language, "title": t.title, "body": t.body}
         for t in sorted(petition.texts.all(), key=lambda t: t.language)

@@ -92,6 +92,10 @@ class CountsOut(Schema):
     total: int = Field(description="Counted signatures: confirmed and not held for review.")
     by_country: list[CountryCount]
     by_mission: list[MissionCount]
+    as_of: datetime = Field(
+        description="When the worker last counted (every minute or so): later signatures "
+        "are in the next count; a petition's confirmed_count is live."
+    )
 
 
 class PetitionDetailOut(PetitionOut):

@@ -95,8 +95,8 @@ class Campaign(models.Model):
 
 
 def count_cache_key(petition_id: int) -> str:
-    """Where Petition.confirmed_count() is cached; dropped when a count changes."""
-    return f"petition:{petition_id}:confirmed"
+    """Where Petition.counter() is cached; dropped when a count or the goal changes."""
+    return f"petition:{petition_id}:counter"
 
 
 class PetitionQuerySet(models.QuerySet["Petition"]):
@@ -155,12 +155,27 @@ class Petition(models.Model):
 
     def confirmed_count(self) -> int:
         """Confirmed, unflagged signatures; cached for a few seconds for busy pages."""
+        return int(self.counter()["confirmed"])
+
+    def counter(self) -> dict[str, int]:
+        """What the live counter shows: counted signatures, paper signatures, the goal.
+
+        Never a count of the whole table: the worker's aggregates plus the
+        signatures confirmed since (reports.counter). Cached for
+        COUNT_CACHE_SECONDS; every change of a count drops the cached copy.
+        """
         key = count_cache_key(self.pk)
-        count = cache.get(key)
-        if count is None:
-            count = self.signatures.counted().count()
-            cache.set(key, count, settings.COUNT_CACHE_SECONDS)
-        return int(count)
+        figures = cache.get(key)
+        if figures is None:
+            from safepassage.reports.counter import counted_now, paper_count
+
+            figures = {
+                "confirmed": counted_now(self.pk),
+                "paper": paper_count(self.pk),
+                "goal": self.signature_goal,
+            }
+            cache.set(key, figures, settings.COUNT_CACHE_SECONDS)
+        return dict(figures)
 
 
 PETITION_CACHE_SECONDS = 10
@@ -168,6 +183,10 @@ PETITION_CACHE_SECONDS = 10
 
 def petition_cache_key(slug: str) -> str:
     return f"petition:slug:{slug}"
+
+
+def petition_id_cache_key(slug: str) -> str:
+    return f"petition:slug-id:{slug}"
 
 
 def public_petition(slug: str) -> Petition | None:
@@ -192,6 +211,23 @@ def public_petition(slug: str) -> Petition | None:
         cache.set(key, petition, PETITION_CACHE_SECONDS)
     assert isinstance(petition, Petition)
     return petition
+
+
+def public_counter(slug: str) -> dict[str, int] | None:
+    """The live counter of a public petition by slug, or None: the counter endpoint's path.
+
+    Polled by every open signing page, so a cache hit reads two small
+    values and never the pickled petition.
+    """
+    key = petition_id_cache_key(slug)
+    petition_id = cache.get(key)
+    if petition_id is not None:
+        figures = cache.get(count_cache_key(petition_id)) if petition_id else None
+        if figures is not None or not petition_id:
+            return dict(figures) if figures is not None else None
+    petition = public_petition(slug)
+    cache.set(key, petition.pk if petition else 0, PETITION_CACHE_SECONDS)
+    return petition.counter() if petition else None
 
 
 class PetitionText(models.Model):
@@ -232,4 +268,8 @@ def _forget_cached_petitions(
     else:
         assert isinstance(instance, Petition)
         slugs = [instance.slug]
-    cache.delete_many([petition_cache_key(slug) for slug in slugs])
+        cache.delete(count_cache_key(instance.pk))  # the counter shows the goal
+    cache.delete_many(
+        [petition_cache_key(slug) for slug in slugs]
+        + [petition_id_cache_key(slug) for slug in slugs]
+    )

@@ -19,13 +19,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.core.cache import cache
 from django.db import connection, transaction
 
-from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.campaigns.models import Petition
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.lib import gazetteer, geo
 from safepassage.lib.writelock import database_write_lock
+from safepassage.reports import counter
 from safepassage.signatures.models import Signature
 
 logger = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def route_petition(
         if changes:
             report.changed += _write_routes(changes)
     if report.changed:
-        cache.delete(count_cache_key(petition.pk))
+        counter.forget(petition.pk)
     logger.info("routed petition %s: %s", petition.pk, report.summary())
     return report
 

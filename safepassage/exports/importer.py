@@ -32,18 +32,18 @@ from typing import Any
 
 import pycountry
 from django.conf import settings
-from django.core.cache import cache as django_cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
 from safepassage.lib import crypto, geo
 from safepassage.lib.emails import InvalidEmail, canonicalize
 from safepassage.lib.spreadsheet import unneutralise
 from safepassage.lib.writelock import database_write_lock
+from safepassage.reports import counter
 from safepassage.signatures.models import Erasure, PaperTally, Signature
 from safepassage.signatures.services import hash_domain, hash_email, insert_allowing_races
 
@@ -440,7 +440,7 @@ def run_import(
             schedule_routing(petition.pk)
     report.duplicates.sort(key=lambda problem: problem.line)
     report.committed = True
-    django_cache.delete(count_cache_key(petition.pk))
+    counter.recount(petition.pk)
     return report
 
 

@@ -17,7 +17,7 @@ as those characters and never becomes emphasis, a tag or a link.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import cache
@@ -68,12 +68,13 @@ def find_fields(text: str) -> list[str]:
     return list(dict.fromkeys(match.group(1) for match in FIELD.finditer(text)))
 
 
-def unknown_fields(text: str) -> list[str]:
+def unknown_fields(text: str, known: Collection[str] | None = None) -> list[str]:
     """What the editor should complain about, each once, in order.
 
-    Names that are not merge fields, plus malformed fields written as
-    they appear (``{{ }}``, ``{{ two words }}``) and an unclosed ``{{``
-    shown with the text that follows it, so the writer can find it.
+    Names that are not merge fields (of letters, or the names in
+    ``known``), plus malformed fields written as they appear (``{{ }}``,
+    ``{{ two words }}``) and an unclosed ``{{`` shown with the text that
+    follows it, so the writer can find it.
     """
     found: list[str] = []
     position = 0
@@ -85,7 +86,7 @@ def unknown_fields(text: str) -> list[str]:
         field = FIELD.fullmatch(match.group(0))
         if field is None:
             found.append(match.group(0))
-        elif field.group(1) not in MERGE_FIELDS:
+        elif field.group(1) not in (MERGE_FIELDS if known is None else known):
             found.append(field.group(1))
         position = match.end()
     return list(dict.fromkeys(found))

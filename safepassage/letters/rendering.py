@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -72,7 +73,7 @@ _FOOTER_MIN_MM = 18.0
 # --- Resources -----------------------------------------------------------------------
 
 
-class _Resources:
+class Resources:
     """The files a letter may load, by the made-up URL the template uses for each."""
 
     def __init__(self) -> None:
@@ -120,13 +121,29 @@ def local_only_fetcher(resources: Mapping[str, tuple[bytes, str]]) -> Any:
 
 
 def html_to_pdf(
-    html: str, resources: Mapping[str, tuple[bytes, str]], *, fetcher: Any = None
+    html: str,
+    resources: Mapping[str, tuple[bytes, str]],
+    *,
+    fetcher: Any = None,
+    cache_seconds: int = 0,
 ) -> bytes:
     """HTML to PDF bytes with nothing fetched but ``resources``; reproducible.
 
     The file identifier is a hash of the HTML and the resources, and the
-    template writes no dates, so equal input gives equal bytes.
+    template writes no dates, so equal input gives equal bytes. That hash
+    also names the PDF in Django's cache when ``cache_seconds`` is given
+    (documents made again and again from the same data, like the press kit):
+    any change of the input is a new name, so a cached file is never stale.
     """
+    hasher = hashlib.sha256(html.encode())
+    for url in sorted(resources):
+        hasher.update(url.encode() + hashlib.sha256(resources[url][0]).digest())
+    digest = hasher.hexdigest()
+    key = f"pdf:{digest}"
+    if cache_seconds and not fetcher:
+        cached = cache.get(key)
+        if isinstance(cached, bytes):
+            return cached
     from weasyprint import HTML
 
     # Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which
@@ -134,13 +151,12 @@ def html_to_pdf(
     # (the reproducible-builds convention) fixes it. A value set by the
     # deployment wins.
     os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
-    hasher = hashlib.sha256(html.encode())
-    for url in sorted(resources):
-        hasher.update(url.encode() + hashlib.sha256(resources[url][0]).digest())
     document = HTML(
         string=html, base_url=None, url_fetcher=fetcher or local_only_fetcher(resources)
     )
-    pdf: bytes = document.write_pdf(pdf_identifier=hasher.hexdigest()[:32].encode())
+    pdf: bytes = document.write_pdf(pdf_identifier=digest[:32].encode())
+    if cache_seconds and not fetcher:
+        cache.set(key, pdf, cache_seconds)
     return pdf
 
 
@@ -172,7 +188,8 @@ class PageSetup:
     later_margin: str
 
 
-def _accent(letterhead: Letterhead | None) -> str:
+def accent_colour(letterhead: Letterhead | None) -> str:
+    """The letterhead's accent colour, safe to put into CSS."""
     colour = letterhead.accent_colour if letterhead else DEFAULT_ACCENT
     # The database constraint already insists on #rrggbb; this goes into CSS.
     if (
@@ -203,7 +220,13 @@ def _sender(letter: Letter) -> str:
     return letter.organisation.name if letter.organisation else letter.campaign.title
 
 
-def _head(letterhead: Letterhead | None, sender: str, resources: _Resources) -> dict[str, Any]:
+def letterhead_head(
+    letterhead: Letterhead | None, sender: str, resources: Resources
+) -> dict[str, Any]:
+    """What the page head prints: plain sender, designed letterhead, or an uploaded PDF under it.
+
+    Images the head shows (the logo) are registered in ``resources``.
+    """
     if letterhead is None:
         return {"kind": "plain", "name": sender}
     if letterhead.kind != "designed":
@@ -222,7 +245,7 @@ def _head(letterhead: Letterhead | None, sender: str, resources: _Resources) -> 
     }
 
 
-def _signers(version: LetterVersion, resources: _Resources) -> list[Signer]:
+def _signers(version: LetterVersion, resources: Resources) -> list[Signer]:
     signers = []
     for index, signatory in enumerate(version.signatories.order_by("position", "pk")):
         image_url = ""
@@ -258,27 +281,37 @@ def _letter_html(
                 "title": title,
                 "page": page,
                 "head": head,
-                "accent": _accent(letterhead),
+                "accent": accent_colour(letterhead),
                 "footer_lines": lines,
                 "letter": text,
             },
         )
 
 
-def _render(
+def render_html_pdf(
     text: LetterText,
     *,
     letterhead: Letterhead | None,
     sender: str,
     language: str,
     title: str,
-    resources: _Resources,
+    resources: Resources,
+    cache_seconds: int = 0,
 ) -> bytes:
-    head = _head(letterhead, sender, resources)
+    """``text`` as a PDF on ``letterhead`` or plain paper (letters and the press release).
+
+    ``cache_seconds``: keep the printed text in the cache (see html_to_pdf).
+    """
+    head = letterhead_head(letterhead, sender, resources)
     if head["kind"] == "uploaded":
         assert letterhead is not None
         return _render_on_uploaded(
-            text, letterhead=letterhead, language=language, title=title, resources=resources
+            text,
+            letterhead=letterhead,
+            language=language,
+            title=title,
+            resources=resources,
+            cache_seconds=cache_seconds,
         )
     if head["kind"] == "designed":
         bottom = _footer_height_mm(footer_lines(letterhead))
@@ -292,7 +325,7 @@ def _render(
     html = _letter_html(
         text, letterhead=letterhead, head=head, language=language, title=title, page=page
     )
-    return html_to_pdf(html, resources.files)
+    return html_to_pdf(html, resources.files, cache_seconds=cache_seconds)
 
 
 # --- Uploaded letterheads ------------------------------------------------------------
@@ -324,7 +357,8 @@ def _render_on_uploaded(
     letterhead: Letterhead,
     language: str,
     title: str,
-    resources: _Resources,
+    resources: Resources,
+    cache_seconds: int = 0,
 ) -> bytes:
     from pypdf import PdfReader, PdfWriter, Transformation
     from pypdf.generic import ArrayObject, ByteStringObject
@@ -345,7 +379,7 @@ def _render_on_uploaded(
         title=title,
         page=page,
     )
-    printed = PdfReader(io.BytesIO(html_to_pdf(html, resources.files)))
+    printed = PdfReader(io.BytesIO(html_to_pdf(html, resources.files, cache_seconds=cache_seconds)))
 
     writer = PdfWriter()
     for index, letter_page in enumerate(printed.pages):
@@ -388,7 +422,7 @@ def render_letter_pdf(version: LetterVersion, context: Mapping[str, str]) -> byt
     Markdown is read. Subject and closing are plain text.
     """
     letter = version.letter
-    resources = _Resources()
+    resources = Resources()
     text = LetterText(
         subject=merge_plain(version.subject, context),
         body_html=render_markdown(merge(version.body, context)),
@@ -396,7 +430,7 @@ def render_letter_pdf(version: LetterVersion, context: Mapping[str, str]) -> byt
         signers=_signers(version, resources),
     )
     title = text.subject or letter.campaign.title
-    return _render(
+    return render_html_pdf(
         text,
         letterhead=letter.letterhead,
         sender=_sender(letter),
@@ -424,13 +458,13 @@ def render_letterhead_preview(letterhead: Letterhead, *, language: str = "en") -
             signers=(Signer(name=_("Name of the signatory"), title=_("Their title"), lang=""),),
         )
         title = _("Letterhead preview: %(name)s") % {"name": letterhead.name}
-    return _render(
+    return render_html_pdf(
         text,
         letterhead=letterhead,
         sender=letterhead.organisation.name,
         language=language,
         title=title,
-        resources=_Resources(),
+        resources=Resources(),
     )
 
 

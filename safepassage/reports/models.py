@@ -29,6 +29,12 @@ class CampaignStats(models.Model):
     by_mission = models.JSONField(_("signatures by mission"), default=dict)
     # {petition pk as a string: count}: the server-side figure of each petition's counter.
     by_petition = models.JSONField(_("signatures by petition"), default=dict)
+    # {petition pk: {"countries": {ISO alpha-2: count}, "missions": {mission pk or "": count}}};
+    # "" counts signatures not routed to a mission. What the API's counts serve.
+    breakdown = models.JSONField(_("signatures by petition, country and mission"), default=dict)
+    # by_petition counts the signatures confirmed before this moment; the live
+    # counter adds those confirmed since (reports.counter).
+    counted_until = models.DateTimeField(_("petitions counted until"), null=True, blank=True)
     # {"YYYY-MM-DD" (UTC date of confirmation): count}
     per_day = models.JSONField(_("signatures per day"), default=dict)
     countries = models.PositiveIntegerField(_("countries"), default=0)
@@ -163,6 +169,14 @@ class PressKit(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("letterhead"),
+    )
+    published = models.BooleanField(
+        _("published on the campaign page"),
+        default=False,
+        help_text=_(
+            "Journalists and volunteers can then download both PDFs from the campaign's "
+            "public page. The contacts are printed on them."
+        ),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(

@@ -31,10 +31,8 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.letters import rendering
+from safepassage.letters import merge, rendering
 from safepassage.letters.merge import (
-    _BRACED,
-    _SHOWN_FRAGMENT,
     FIELD,
     escape_markdown,
     format_count,
@@ -53,6 +51,10 @@ if TYPE_CHECKING:
 
 FLYER_TEMPLATE = "reports/presskit/flyer.html"
 QR_SIZE_MM = 45
+# Made PDFs are kept this long in the cache, named by a hash of everything
+# printed: the same kit and figures are not printed twice, and any change
+# (a new signature in the total, an edited text) prints afresh.
+PDF_CACHE_SECONDS = 3600
 # The flyer lists at most this many events, then "and N more events"; if the
 # page still overflows (a long text), fewer, down to none.
 FLYER_EVENT_LIMITS = (12, 6, 0)
@@ -71,6 +73,8 @@ MERGE_FIELDS: dict[str, _StrPromise] = {
         "Put it on a line of its own."
     ),
 }
+# The kit's texts that may hold merge fields (checked for unknown ones when saved).
+MERGED_FIELDS = ("press_release_title", "press_release_body", "flyer_headline", "flyer_body")
 # Fields whose value is Markdown already (its parts escaped), not text to escape.
 BLOCK_FIELDS = frozenset({"events_list"})
 
@@ -80,20 +84,7 @@ BLOCK_FIELDS = frozenset({"events_list"})
 
 def unknown_fields(text: str) -> list[str]:
     """Field names the press kit does not know, and malformed fields, each once, in order."""
-    found: list[str] = []
-    position = 0
-    while (start := text.find("{{", position)) != -1:
-        match = _BRACED.match(text, start)
-        if match is None:
-            found.append(text[start : start + _SHOWN_FRAGMENT].splitlines()[0].rstrip())
-            break
-        field = FIELD.fullmatch(match.group(0))
-        if field is None:
-            found.append(match.group(0))
-        elif field.group(1) not in MERGE_FIELDS:
-            found.append(field.group(1))
-        position = match.end()
-    return list(dict.fromkeys(found))
+    return merge.unknown_fields(text, MERGE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -318,21 +309,22 @@ def render_press_release(kit: PressKit, *, language: str | None = None) -> bytes
     text = rendering.LetterText(
         subject=title, body_html=_release_html(kit, values, language), closing=""
     )
-    return rendering._render(
+    return rendering.render_html_pdf(
         text,
         letterhead=kit.letterhead,
         sender=campaign.title,
         language=language,
         title=title or campaign.title,
-        resources=rendering._Resources(),
+        resources=rendering.Resources(),
+        cache_seconds=PDF_CACHE_SECONDS,
     )
 
 
-def _flyer_head(kit: PressKit, resources: rendering._Resources) -> dict[str, Any]:
+def _flyer_head(kit: PressKit, resources: rendering.Resources) -> dict[str, Any]:
     """The letterhead's head when it is designed; the campaign's title otherwise."""
     letterhead = kit.letterhead
     if letterhead is not None and letterhead.kind == "designed":
-        return rendering._head(letterhead, kit.campaign.title, resources)
+        return rendering.letterhead_head(letterhead, kit.campaign.title, resources)
     name = letterhead.organisation.name if letterhead is not None else kit.campaign.title
     return {"kind": "plain", "name": name}
 
@@ -358,7 +350,7 @@ def _flyer_html(
                 "headline": merge_line(kit.flyer_headline, values),
                 "body_html": render_markdown(merge_markdown(kit.flyer_body, values)),
                 "head": head,
-                "accent": rendering._accent(kit.letterhead),
+                "accent": rendering.accent_colour(kit.letterhead),
                 "events": values.events,
                 "more": more_events(values.more) if values.more else "",
                 "show_events": not _mentions(kit.flyer_body, "events_list"),
@@ -403,12 +395,12 @@ def render_flyer(kit: PressKit, *, language: str | None = None) -> bytes:
     """
     language = language or _language()
     values = values_for(kit.campaign, language)
-    resources = rendering._Resources()
+    resources = rendering.Resources()
     head = _flyer_head(kit, resources)
     pdf = b""
     for limit in FLYER_EVENT_LIMITS:
         html = _flyer_html(kit, values, language=language, head=head, shown=limit)
-        pdf = rendering.html_to_pdf(html, resources.files)
+        pdf = rendering.html_to_pdf(html, resources.files, cache_seconds=PDF_CACHE_SECONDS)
         if page_count(pdf) == 1:
             return pdf
     return _first_page_only(pdf)

@@ -14,4 +14,11 @@ urlpatterns = [
         name="press_release",
     ),
     path("team/<slug:campaign>/press-kit/flyer.pdf", presskit_views.flyer_pdf, name="flyer"),
+    # Published by the organisers: public, for journalists and volunteers.
+    path(
+        "c/<slug:campaign>/press-release.pdf",
+        presskit_views.public_press_release,
+        name="public_press_release",
+    ),
+    path("c/<slug:campaign>/flyer.pdf", presskit_views.public_flyer, name="public_flyer"),
 ]

@@ -13,9 +13,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -29,20 +30,38 @@ from safepassage.reports.models import PressKit
 
 team_login_required = login_required(login_url="accounts:login")
 
-MERGED_FIELDS = ("press_release_title", "press_release_body", "flyer_headline", "flyer_body")
+
+# What organisers edit, on the press kit page and in the admin.
+PRESS_KIT_FIELDS = (
+    "press_release_title",
+    "press_release_body",
+    "flyer_headline",
+    "flyer_body",
+    "contacts",
+    "letterhead",
+    "published",
+)
 
 
-class PressKitForm(forms.ModelForm[PressKit]):
+class MergeFieldsChecked(forms.ModelForm[PressKit]):
+    """Refuses texts with unknown or malformed merge fields, naming them."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for name in presskit.MERGED_FIELDS:
+            unknown = presskit.unknown_fields(cleaned.get(name) or "")
+            if unknown:
+                self.add_error(
+                    name,
+                    _("Unknown merge fields: %(fields)s") % {"fields": ", ".join(unknown)},
+                )
+        return cleaned
+
+
+class PressKitForm(MergeFieldsChecked):
     class Meta:
         model = PressKit
-        fields = [
-            "press_release_title",
-            "press_release_body",
-            "flyer_headline",
-            "flyer_body",
-            "contacts",
-            "letterhead",
-        ]
+        fields = PRESS_KIT_FIELDS
         widgets = {
             "press_release_body": forms.Textarea(attrs={"rows": 14}),
             "flyer_body": forms.Textarea(attrs={"rows": 8}),
@@ -66,17 +85,6 @@ class PressKitForm(forms.ModelForm[PressKit]):
             organisation__campaigns=campaign
         ).select_related("organisation")
         letterhead.empty_label = _("None: headed by the campaign's title")
-
-    def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean() or {}
-        for name in MERGED_FIELDS:
-            unknown = presskit.unknown_fields(cleaned.get(name) or "")
-            if unknown:
-                self.add_error(
-                    name,
-                    _("Unknown merge fields: %(fields)s") % {"fields": ", ".join(unknown)},
-                )
-        return cleaned
 
 
 def _organisers_campaign(request: HttpRequest, slug: str) -> Campaign:
@@ -138,3 +146,41 @@ def flyer_pdf(request: HttpRequest, campaign: str) -> HttpResponse:
     the_campaign = _organisers_campaign(request, campaign)
     kit = presskit.press_kit_for(the_campaign)
     return _pdf(presskit.render_flyer(kit), presskit.filename(the_campaign, "flyer"))
+
+
+# --- Published on the campaign page -----------------------------------------------------
+
+PUBLIC_MAX_AGE = 300
+
+
+def _published_kit(campaign: str) -> PressKit:
+    kit = (
+        PressKit.objects.select_related("campaign", "letterhead__organisation")
+        .exclude(campaign__status=Campaign.Status.DRAFT)
+        .filter(campaign__slug=campaign, published=True)
+        .first()
+    )
+    if kit is None:
+        raise Http404
+    return kit
+
+
+def _public_pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+@require_GET
+def public_press_release(request: HttpRequest, campaign: str) -> HttpResponse:
+    kit = _published_kit(campaign)
+    return _public_pdf(
+        presskit.render_press_release(kit), presskit.filename(kit.campaign, "press-release")
+    )
+
+
+@require_GET
+def public_flyer(request: HttpRequest, campaign: str) -> HttpResponse:
+    kit = _published_kit(campaign)
+    return _public_pdf(presskit.render_flyer(kit), presskit.filename(kit.campaign, "flyer"))

@@ -9,18 +9,18 @@ directory/tallies.py) and one upsert: idempotent, safe to run concurrently.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Func, Sum
+from django.db.models import Count, Func, Q, Sum
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign
 from safepassage.directory import tallies
 from safepassage.reports.models import CampaignStats
-
-# Paper tallies may be recorded under any of these names (the first one present is used).
-_PAPER_COUNT_FIELDS = ("count", "signatures", "number", "quantity", "total")
+from safepassage.signatures.models import PaperTally
 
 
 def _utc_day() -> Func:
@@ -44,40 +44,64 @@ def per_day(campaign: Campaign) -> dict[str, int]:
     return {str(day)[:10]: int(n) for day, n in rows if day is not None}
 
 
-def by_petition(campaign: Campaign) -> dict[str, int]:
-    rows = tallies.counted(campaign).values_list("petition_id").annotate(n=Count("pk")).order_by()
+def by_petition(campaign: Campaign, until: dt.datetime) -> dict[str, int]:
+    """{petition pk: count} of the signatures confirmed before ``until`` (see reports.counter)."""
+    rows = (
+        tallies.counted(campaign)
+        .filter(Q(confirmed_at__lt=until) | Q(confirmed_at__isnull=True))
+        .values_list("petition_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     return {str(petition_id): int(n) for petition_id, n in rows}
 
 
 def paper_signatures(campaign: Campaign) -> int:
-    """Signatures collected on paper, if the signatures app has a PaperTally model."""
-    from safepassage.signatures import models as signature_models
+    """Signatures of the campaign collected on paper, counted apart (PaperTally)."""
+    rows = PaperTally.objects.filter(petition__campaign=campaign)
+    return int(rows.aggregate(n=Sum("count"))["n"] or 0)
 
-    tally: type[models.Model] | None = getattr(signature_models, "PaperTally", None)
-    if tally is None:
-        return 0
-    names = {field.name for field in tally._meta.get_fields()}
-    count_field = next((name for name in _PAPER_COUNT_FIELDS if name in names), None)
-    if count_field is None:
-        return 0
-    if "petition" in names:
-        rows = tally._default_manager.filter(petition__campaign=campaign)
-    elif "campaign" in names:
-        rows = tally._default_manager.filter(campaign=campaign)
-    else:
-        return 0
-    return int(rows.aggregate(n=Sum(count_field))["n"] or 0)
+
+def breakdown(campaign: Campaign) -> dict[str, dict[str, dict[str, int]]]:
+    """Each petition's counted signatures by country and by mission ("" for none)."""
+    result: dict[str, dict[str, dict[str, int]]] = {}
+
+    def part(petition_id: int) -> dict[str, dict[str, int]]:
+        return result.setdefault(str(petition_id), {"countries": {}, "missions": {}})
+
+    signatures = tallies.counted(campaign)
+    for petition_id, country, n in (
+        signatures.values_list("petition_id", "country").annotate(n=Count("pk")).order_by()
+    ):
+        part(petition_id)["countries"][country] = int(n)
+    for petition_id, mission_id, n in (
+        signatures.values_list("petition_id", "mission_id").annotate(n=Count("pk")).order_by()
+    ):
+        part(petition_id)["missions"]["" if mission_id is None else str(mission_id)] = int(n)
+    return result
+
+
+def summed(parts: Iterable[dict[str, dict[str, int]]], key: str) -> dict[str, int]:
+    """One breakdown over several petitions, largest first (ties by key)."""
+    totals: Counter[str] = Counter()
+    for part in parts:
+        totals.update(part.get(key, {}))
+    return dict(sorted(totals.items(), key=lambda item: (-item[1], item[0])))
 
 
 def refresh_stats(campaign: Campaign) -> CampaignStats:
     """Recount the campaign's counted signatures into its CampaignStats row."""
-    countries = tallies.by_country(campaign)
-    missions = {str(pk): n for pk, n in tallies.by_mission(campaign).items() if pk is not None}
+    until = timezone.now()
+    parts = breakdown(campaign)
+    countries = summed(parts.values(), "countries")
+    missions = {pk: n for pk, n in summed(parts.values(), "missions").items() if pk}
     values = {
+        "breakdown": parts,
         "total": sum(countries.values()),
         "by_country": countries,
         "by_mission": missions,
-        "by_petition": by_petition(campaign),
+        "by_petition": by_petition(campaign, until),
+        "counted_until": until,
         "per_day": per_day(campaign),
         "countries": sum(1 for n in countries.values() if n > 0),
         "missions_reached": sum(1 for n in missions.values() if n > 0),

@@ -21,13 +21,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from safepassage.campaigns.models import Campaign, Petition, count_cache_key
+from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.models import Mission
 from safepassage.events import services as event_services
 from safepassage.events.models import Event
 from safepassage.lib import geo, worldmap
 from safepassage.reports import charts
-from safepassage.reports.models import CampaignStats
+from safepassage.reports.models import CampaignStats, PressKit
 from safepassage.reports.stats import stats_for
 
 PAGE_SECONDS = 15
@@ -190,6 +190,7 @@ def _page(slug: str, language: str) -> dict[str, Any] | None:
             campaign.supporting_documents.filter(public=True).order_by("title", "language", "pk")
         ),
         "archive": _archive(campaign),
+        "press_kit": PressKit.objects.filter(campaign=campaign, published=True).exists(),
     }
     text = petition.text(language) if petition else None
     return {
@@ -207,14 +208,6 @@ def page_cache_key(slug: str, language: str) -> str:
     return f"reports:campaign-page:{slug}:{language}"
 
 
-def live_count(petition: Petition, stats: CampaignStats) -> int:
-    """The counter's figure: the count endpoint's cached value if fresh, else the stats'."""
-    cached = cache.get(count_cache_key(petition.pk))
-    if cached is not None:
-        return int(cached)
-    return int(stats.by_petition.get(str(petition.pk), 0))
-
-
 @require_GET
 def campaign(request: HttpRequest, slug: str) -> HttpResponse:
     language = get_language() or "en"
@@ -228,6 +221,6 @@ def campaign(request: HttpRequest, slug: str) -> HttpResponse:
     petition: Petition | None = page["petition"]
     context = dict(page)
     if petition is not None:
-        context["count"] = live_count(petition, page["stats"])
+        context["count"] = petition.confirmed_count()
         context["is_open"] = petition.is_open()
     return render(request, "reports/campaign.html", context)

@@ -2,13 +2,13 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.campaigns.models import Petition
+from safepassage.reports import counter
 from safepassage.signatures import moderation, services
 from safepassage.signatures.models import (
     MODERATION_MARKER,
@@ -64,7 +64,7 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
             .update(review_reason="")
         )
         for petition_id in petitions:
-            cache.delete(count_cache_key(petition_id))
+            counter.recount(petition_id)
         self.message_user(request, f"{cleared} signatures cleared for counting.", messages.SUCCESS)
         if moderated:
             self.message_user(

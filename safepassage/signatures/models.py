@@ -148,6 +148,13 @@ class Signature(models.Model):
             ),
             # moderation.invalidate(domain=...) finds one domain's signatures of a petition.
             models.Index(fields=["petition", "email_domain_hash"], name="signature_domain_idx"),
+            # The live counter adds the signatures confirmed since the worker's last
+            # count (reports.counter): a short range of this index, never the table.
+            models.Index(
+                fields=["petition", "confirmed_at"],
+                condition=Q(status="confirmed", review_reason=""),
+                name="signature_counted_since_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.campaigns.models import Petition
 from safepassage.lib.emails import InvalidEmail, canonicalize
+from safepassage.reports import counter
 from safepassage.signatures.models import (
     MODERATION_MARKER,
     ModerationAction,
@@ -189,17 +189,13 @@ def preview(petition: Petition, criteria: Mapping[str, Any]) -> int:
     )
 
 
-def _after_commit(petition: Petition) -> None:
-    """Recount: the live counter at once, the campaign's statistics in the background."""
+def _recount(petition: Petition) -> None:
+    """In the moderating transaction: the live counter at once, all statistics after commit."""
     from safepassage.reports.tasks import refresh_campaign_stats
 
-    petition_id, campaign_id = petition.pk, petition.campaign_id
-
-    def refresh() -> None:
-        cache.delete(count_cache_key(petition_id))
-        refresh_campaign_stats.enqueue(campaign_id)
-
-    transaction.on_commit(refresh)
+    campaign_id = petition.campaign_id
+    counter.recount(petition.pk)
+    transaction.on_commit(lambda: refresh_campaign_stats.enqueue(campaign_id))
 
 
 def _set_names(
@@ -239,7 +235,7 @@ def _set_names(
         pks = [pk for pk, _previous in targets]
         for start in range(0, len(pks), _BATCH):
             Signature.objects.filter(pk__in=pks[start : start + _BATCH]).update(name_withheld=hide)
-        _after_commit(petition)
+        _recount(petition)
     return action
 
 
@@ -306,7 +302,7 @@ def invalidate(
             Signature.objects.filter(pk__in=pks[first : first + _BATCH]).update(
                 review_reason=action.marker
             )
-        _after_commit(petition)
+        _recount(petition)
     return action
 
 
@@ -346,7 +342,7 @@ def reverse(action: ModerationAction, user: Any) -> int:
                     restored += Signature.objects.filter(
                         pk__in=pks[first : first + _BATCH], name_withheld=not previous_withheld
                     ).update(name_withheld=previous_withheld)
-        _after_commit(action.petition)
+        _recount(action.petition)
     action.refresh_from_db()
     return restored
 

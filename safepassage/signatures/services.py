@@ -12,16 +12,16 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from safepassage.campaigns.models import Petition, count_cache_key
+from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
 from safepassage.lib import crypto
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import schedule_send
+from safepassage.reports import counter
 from safepassage.signatures.consent import CONSENT_VERSION, consent_hash
 from safepassage.signatures.models import Erasure, Signature
 from safepassage.signatures.throttle import review_reason
@@ -218,7 +218,7 @@ def confirm(signature: Signature) -> bool:
         status=Signature.Status.CONFIRMED, confirmed_at=timezone.now()
     )
     if updated:
-        cache.delete(count_cache_key(signature.petition_id))
+        counter.forget(signature.petition_id)
         logger.info("signature %s confirmed", signature.pk)
         schedule_routing(signature.petition_id)
     return updated == 1
@@ -243,7 +243,7 @@ def erase(signature: Signature, reason: str) -> None:
             from safepassage.packets.services import forget_signature
 
             forget_signature(signature.petition_id, signature.pk)
-    cache.delete(count_cache_key(signature.petition_id))
+        counter.recount(signature.petition_id)
     logger.info("signature %s erased (%s)", signature.pk, reason)
 
 
@@ -288,5 +288,5 @@ def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
                 withhold_mail([signature.pk])
                 signature.delete()
                 removed += 1
-        cache.delete(count_cache_key(petition_id))
+            counter.recount(petition_id)
     return removed

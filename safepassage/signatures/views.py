@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from safepassage.campaigns.models import Petition, public_petition
+from safepassage.campaigns.models import Petition, public_counter, public_petition
 from safepassage.letters import personal
 from safepassage.signatures import services
 from safepassage.signatures.consent import privacy_promise
@@ -54,12 +54,14 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 return render(request, "signatures/busy.html", {"petition": petition}, status=503)
             # The same answer whether or not this person had signed before.
             return redirect("signatures:thanks", slug=petition.slug, permanent=False)
+    figures = petition.counter()
     context = {
         "petition": petition,
         "text": petition.text(language),
         "form": form,
         "is_open": is_open,
-        "count": petition.confirmed_count(),
+        "count": figures["confirmed"],
+        "paper": figures["paper"],
         "promise": privacy_promise(),
     }
     return render(request, "signatures/sign.html", context, status=status)
@@ -98,11 +100,18 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def count(request: HttpRequest, slug: str) -> JsonResponse:
-    petition = _petition(slug)
-    response = JsonResponse(
-        {"confirmed": petition.confirmed_count(), "goal": petition.signature_goal}
-    )
+    """Usually answered by signatures.middleware.CounterMiddleware before it gets here."""
+    return counter_response(slug)
+
+
+def counter_response(slug: str) -> JsonResponse:
+    """The live counter as JSON; the same for every visitor, so browsers may keep it briefly."""
+    figures = public_counter(slug)
+    if figures is None:
+        return JsonResponse({"detail": "No such petition."}, status=404)
+    response = JsonResponse(figures)
     patch_cache_control(response, public=True, max_age=settings.COUNT_CACHE_SECONDS)
+    response["Content-Length"] = str(len(response.content))
     return response
 
 

@@ -128,6 +128,30 @@ def test_counts_follow_confirmation_and_review(world, signed):
     assert data["confirmed_count"] == 7
 
 
+def test_counts_come_from_the_workers_statistics_and_the_total_is_live(world, signed):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safepassage.reports.stats import refresh_stats
+
+    petition = signed["petition"]
+    refresh_stats(world.campaign)
+    pending = Signature.objects.get(petition=petition, country="KR", status="pending")
+    pending.status = Signature.Status.CONFIRMED
+    pending.confirmed_at = dt.datetime.now(dt.UTC)
+    pending.save()
+    with CaptureQueriesContext(connection) as queries:
+        data = get(f"/api/petitions/{petition.slug}").json()
+    grouped = [q["sql"] for q in queries.captured_queries if "GROUP BY" in q["sql"]]
+    assert grouped == []  # no request groups the signature table
+    assert data["confirmed_count"] == 6  # live
+    assert data["counts"]["total"] == 5 and data["counts"]["as_of"]  # as of the worker's count
+    refresh_stats(world.campaign)
+    data = get(f"/api/petitions/{petition.slug}").json()
+    assert api_counts(data["counts"]) == db_counts([petition])
+    assert data["counts"]["total"] == data["confirmed_count"] == 6
+
+
 def public_operations() -> list[tuple[str, str, set[str]]]:
     """(method, path, query parameters) of every operation that needs no token."""
     schema = Client().get("/api/openapi.json").json()

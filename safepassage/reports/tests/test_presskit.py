@@ -391,3 +391,90 @@ def test_only_the_campaigns_organisations_letterheads_can_be_chosen(world, kit):
     kit.refresh_from_db()
     assert kit.letterhead == ours
     assert settings.SITE_URL == "https://petition.example.org"
+
+
+# --- Published on the campaign page ---------------------------------------------------------
+
+
+def _count_weasyprint(monkeypatch: Any) -> list[int]:
+    import weasyprint
+
+    calls: list[int] = []
+    original = weasyprint.HTML
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", counting)
+    return calls
+
+
+@pytest.mark.django_db
+def test_a_published_kit_is_public_and_printed_once_for_the_same_data(
+    world, kit, client, monkeypatch
+):
+    release = reverse("presskit:public_press_release", args=[world.campaign.slug])
+    flyer = reverse("presskit:public_flyer", args=[world.campaign.slug])
+    campaign_page = reverse("reports:campaign", args=[world.campaign.slug])
+    assert client.get(release).status_code == 404
+    assert client.get(flyer).status_code == 404
+    assert 'id="press-kit"' not in client.get(campaign_page).content.decode()
+
+    kit.published = True
+    kit.save()
+    cache.clear()
+    html = client.get(campaign_page).content.decode()
+    assert release in html and flyer in html
+
+    printed = _count_weasyprint(monkeypatch)
+    first = client.get(release)
+    assert first.status_code == 200 and first["Content-Type"] == "application/pdf"
+    assert "public" in first["Cache-Control"]
+    assert not first.cookies
+    after_first = len(printed)
+    assert after_first >= 1
+    again = client.get(release)
+    assert again.content == first.content
+    assert len(printed) == after_first  # the same data: served from the cache, not printed
+    assert pages(client.get(flyer).content) == 1
+
+    # Any change to what is printed makes a new PDF, never a stale one.
+    CampaignStats.objects.filter(campaign=world.campaign).update(total=54321)
+    changed = client.get(release)
+    assert changed.content != first.content
+    assert len(printed) > after_first + 1
+
+    # A campaign back in draft publishes nothing.
+    world.campaign.status = world.campaign.Status.DRAFT
+    world.campaign.save()
+    assert client.get(release).status_code == 404
+
+
+@pytest.mark.django_db
+def test_organisers_edit_the_kit_in_the_admin_and_nobody_else_sees_it(world, kit):
+    organiser = world.clients["organiser"]
+    url = reverse("admin:reports_presskit_change", args=[kit.pk])
+    page = organiser.get(url)
+    assert page.status_code == 200
+    form = {
+        "published": "on",
+        "press_release_title": "Vigils in {{ events_count }} cities",
+        "press_release_body": kit.press_release_body,
+        "flyer_headline": "{{ nonsense }}",
+        "flyer_body": kit.flyer_body,
+        "contacts": kit.contacts,
+        "letterhead": "",
+    }
+    refused = organiser.post(url, form)
+    assert (
+        refused.status_code == 200 and "Unknown merge fields: nonsense" in refused.content.decode()
+    )
+    form["flyer_headline"] = "{{ campaign_title }}"
+    assert organiser.post(url, form).status_code == 302
+    kit.refresh_from_db()
+    assert kit.published and kit.updated_by == world.users["organiser"]
+    for role in ("coordinator_a", "partner", "anonymous"):
+        assert world.clients[role].get(url).status_code in (302, 403), role
+    stats = reverse("admin:reports_campaignstats_changelist")
+    assert organiser.get(stats).status_code == 200

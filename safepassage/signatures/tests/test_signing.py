@@ -321,7 +321,7 @@ def test_the_counter_endpoint_reports_confirmed_signatures(client, petition):
     sign(client, petition)
     client.post(confirm_url(Signature.objects.get()))
     data = client.get(reverse("signatures:count", args=[petition.slug])).json()
-    assert data == {"confirmed": 1, "goal": petition.signature_goal}
+    assert data == {"confirmed": 1, "paper": 0, "goal": petition.signature_goal}
 
 
 def test_subdivisions_are_served_for_the_form_script(client):
