@@ -221,10 +221,12 @@ def public_counter(slug: str) -> dict[str, int] | None:
     """
     key = petition_id_cache_key(slug)
     petition_id = cache.get(key)
+    if petition_id == 0:  # known not to be public
+        return None
     if petition_id is not None:
-        figures = cache.get(count_cache_key(petition_id)) if petition_id else None
-        if figures is not None or not petition_id:
-            return dict(figures) if figures is not None else None
+        figures = cache.get(count_cache_key(petition_id))
+        if figures is not None:
+            return dict(figures)
     petition = public_petition(slug)
     cache.set(key, petition.pk if petition else 0, PETITION_CACHE_SECONDS)
     return petition.counter() if petition else None

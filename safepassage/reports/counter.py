@@ -15,6 +15,8 @@ refresh recounts everything anyway.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -24,12 +26,17 @@ from safepassage.reports.models import CampaignStats
 from safepassage.signatures.models import PaperTally, Signature
 
 
-def counted_before(petition_id: int, until: object) -> int:
-    """Counted signatures of the petition confirmed before ``until`` (or with no time)."""
+def confirmed_before(until: datetime) -> Q:
+    """Signatures in the worker's count taken at ``until`` (also those with no time)."""
+    return Q(confirmed_at__lt=until) | Q(confirmed_at__isnull=True)
+
+
+def counted_before(petition_id: int, until: datetime) -> int:
+    """Counted signatures of the petition confirmed before ``until``."""
     return (
         Signature.objects.counted()
         .filter(petition_id=petition_id)
-        .filter(Q(confirmed_at__lt=until) | Q(confirmed_at__isnull=True))
+        .filter(confirmed_before(until))
         .count()
     )
 

@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Iterable
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Func, Q, Sum
+from django.db.models import Count, Func, Sum
 from django.db.models.functions import Substr, TruncDate
 from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign
 from safepassage.directory import tallies
+from safepassage.reports.counter import confirmed_before
 from safepassage.reports.models import CampaignStats
 from safepassage.signatures.models import PaperTally
 
@@ -48,7 +49,7 @@ def by_petition(campaign: Campaign, until: dt.datetime) -> dict[str, int]:
     """{petition pk: count} of the signatures confirmed before ``until`` (see reports.counter)."""
     rows = (
         tallies.counted(campaign)
-        .filter(Q(confirmed_at__lt=until) | Q(confirmed_at__isnull=True))
+        .filter(confirmed_before(until))
         .values_list("petition_id")
         .annotate(n=Count("pk"))
         .order_by()
