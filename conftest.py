@@ -141,7 +141,7 @@ def live_app_env() -> dict[str, str]:
 def live_app(
     transactional_db: None, smtp_server: Mailbox, live_app_env: dict[str, str]
 ) -> Iterator[LiveApp]:
-    """The application as it runs in production: gunicorn plus a worker process."""
+    """The application as it runs in production: gunicorn (with its signing writer) and a worker."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -163,7 +163,8 @@ def live_app(
     log_dir = Path(settings.DATA_DIR)
     server_log = open(log_dir / "live-server.log", "ab")  # noqa: SIM115
     worker_log = open(log_dir / "live-worker.log", "ab")  # noqa: SIM115
-    gunicorn = [str(bin_dir / "gunicorn"), "safepassage.wsgi:application", "--bind"]
+    gunicorn = [str(bin_dir / "gunicorn"), "-c", "python:safepassage.gunicorn_conf"]
+    gunicorn += ["safepassage.wsgi:application", "--bind"]
     gunicorn += [f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "2"]
     gunicorn += ["--threads", "32", "--log-level", "warning"]
     server = subprocess.Popen(
@@ -197,6 +198,14 @@ def live_app(
                 process.kill()
         server_log.close()
         worker_log.close()
+
+
+@pytest.fixture(autouse=True)
+def fresh_petition_memo() -> None:
+    """Each test starts without petitions remembered by an earlier one (same slugs, new rows)."""
+    from safepassage.campaigns.models import forget_remembered_petitions
+
+    forget_remembered_petitions()
 
 
 @pytest.fixture(scope="session", autouse=True)

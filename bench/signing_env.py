@@ -258,7 +258,8 @@ def running_application(
     """Start gunicorn and the worker as production would; always stop both."""
     server_log = open(log_dir / "server.log", "w")  # noqa: SIM115 (closed in finally)
     worker_log = open(log_dir / "worker.log", "w")  # noqa: SIM115
-    gunicorn = [str(VENV_BIN / "gunicorn"), "safepassage.wsgi:application"]
+    gunicorn = [str(VENV_BIN / "gunicorn"), "-c", "python:safepassage.gunicorn_conf"]
+    gunicorn += ["safepassage.wsgi:application"]
     gunicorn += ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)]
     gunicorn += ["--bind", f"{HOST}:{port}"]
     processes: list[subprocess.Popen[bytes]] = []

@@ -218,6 +218,10 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 # Signing.
 SIGNATURE_CONFIRM_DAYS = env_int("SIGNATURE_CONFIRM_DAYS", 7, minimum=1)
 SIGNING_GROUP_COMMIT = env_bool("SIGNING_GROUP_COMMIT", True)
+# How much lower the worker's CPU priority is than the web server's (0: the same).
+WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0)
+# Set by safepassage.gunicorn_conf for its workers: where the signing writer listens.
+SIGNING_WRITER_SOCKET = env_str("SIGNING_WRITER_SOCKET")
 THROTTLE_PER_IP = env_int("THROTTLE_PER_IP", 20, minimum=1)
 THROTTLE_PER_PETITION = env_int("THROTTLE_PER_PETITION", 100_000, minimum=1)
 THROTTLE_WINDOW_SECONDS = env_int("THROTTLE_WINDOW_SECONDS", 3600, minimum=1)

@@ -4,8 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("safepassage.core.urls")),
+    # First: the signing form is the busiest page, and every pattern tried before it costs.
     path("", include("safepassage.signatures.urls")),
+    path("", include("safepassage.core.urls")),
     path("", include("safepassage.directory.urls")),
     path("", include("safepassage.events.urls")),
     path("", include("safepassage.events.remembrance_urls")),

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import idna
 
@@ -99,7 +100,7 @@ def canonicalize(raw: str) -> CanonicalEmail:
         raise InvalidEmail("The part before the @ contains characters that are not allowed.")
     _check_dots(local)
 
-    ascii_domain = _ascii_domain(domain)
+    ascii_domain, lookalike = _domain(domain)
     if len(local) + 1 + len(ascii_domain) > MAX_ADDRESS_LENGTH:
         raise InvalidEmail("The e-mail address is too long.")
 
@@ -116,7 +117,7 @@ def canonicalize(raw: str) -> CanonicalEmail:
     return CanonicalEmail(
         address=f"{local}@{ascii_domain}",
         domain=ascii_domain,
-        lookalike=_is_lookalike(idna.decode(ascii_domain)),
+        lookalike=lookalike,
     )
 
 
@@ -156,6 +157,13 @@ def _check_dots(local: str) -> None:
         raise InvalidEmail(
             "The part before the @ must not start or end with a dot or contain two dots in a row."
         )
+
+
+@lru_cache(maxsize=4096)
+def _domain(domain: str) -> tuple[str, bool]:
+    """The domain in ASCII and whether it imitates another; most signers share a few domains."""
+    ascii_domain = _ascii_domain(domain)
+    return ascii_domain, _is_lookalike(idna.decode(ascii_domain))
 
 
 def _ascii_domain(domain: str) -> str:

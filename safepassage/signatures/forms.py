@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import unicodedata
 from functools import lru_cache, partial
 from typing import Any
@@ -106,15 +107,38 @@ class CountryField(forms.ChoiceField):
         return value in geo.country_codes()
 
 
+def _publish_choices() -> list[tuple[str, str]]:
+    return list(publish_choices().items())
+
+
+class PublishField(forms.ChoiceField):
+    def valid_value(self, value: str) -> bool:
+        # The keys, without building the translated labels and normalising them.
+        return value in publish_choices()
+
+
+def _text_input(autocomplete: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete})
+
+
 class SignForm(forms.Form):
+    """The signing form.
+
+    Everything a valid submission needs is fixed on the class, so that
+    building and validating it costs little (it runs for every signature);
+    the region select is only built when the form is shown.
+    """
+
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
+        widget=_text_input("given-name"),
         error_messages={"required": _("Please enter your first name.")},
     )
     last_name = forms.CharField(
         label=_("Last name"),
         max_length=100,
+        widget=_text_input("family-name"),
         error_messages={"required": _("Please enter your last name.")},
     )
     email = EmailField(
@@ -126,16 +150,18 @@ class SignForm(forms.Form):
     city = forms.CharField(
         label=_("City"),
         max_length=100,
+        widget=_text_input("address-level2"),
         error_messages={"required": _("Please enter your city or town.")},
     )
     country = CountryField(
         label=_("Country"),
-        widget=CountrySelect,
+        widget=CountrySelect(attrs={"autocomplete": "country"}),
         error_messages={"required": _("Please choose your country.")},
     )
     region = forms.CharField(
         label=_("State or province"),
         max_length=100,
+        widget=_text_input("address-level1"),
         error_messages={"required": _("Please enter your state, province or region.")},
     )
     contact = forms.ChoiceField(
@@ -144,8 +170,9 @@ class SignForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Please choose how we may use your e-mail address.")},
     )
-    publish_name = forms.ChoiceField(
+    publish_name = PublishField(
         label=_("May we hand your name to the missions?"),
+        choices=_publish_choices,
         widget=forms.RadioSelect,
         error_messages={
             "required": _("Please choose whether your name may be handed over or only counted.")
@@ -156,21 +183,23 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.language = language
         self.canonical: CanonicalEmail | None = None
+        country = self._country()
+        self.region_choices = geo.subdivisions(country, language) if country else ()
+        if not self.is_bound:
+            self._show_region_choices()
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.errors:  # the form is shown again
+            self._show_region_choices()
+
+    def _show_region_choices(self) -> None:
+        # The fields are shared with every other instance until now (see below).
+        self.fields = copy.deepcopy(dict(self.fields))
+        self._bound_fields_cache: dict[str, Any] = {}  # bound to the shared fields until now
         country_field = self.fields["country"]
         assert isinstance(country_field, forms.ChoiceField)
-        country_field.choices = partial(_country_choices, language)
-        publish_field = self.fields["publish_name"]
-        assert isinstance(publish_field, forms.ChoiceField)
-        publish_field.choices = list(publish_choices().items())
-        for name, autocomplete in (
-            ("first_name", "given-name"),
-            ("last_name", "family-name"),
-            ("city", "address-level2"),
-            ("country", "country"),
-            ("region", "address-level1"),
-        ):
-            self.fields[name].widget.attrs["autocomplete"] = autocomplete
-        self.region_choices = geo.subdivisions(self._country(), language) if self._country() else ()
+        country_field.choices = partial(_country_choices, self.language)
         if self.region_choices:
             self.fields["region"].widget = forms.Select(
                 choices=[("", _("Choose your state or province")), *self.region_choices],
@@ -218,6 +247,20 @@ class SignForm(forms.Form):
             _("Please choose your state or province from the list for %(country)s."),
             params={"country": geo.country_name(country, self.language)},
         )
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """Form fields that a form instance does not copy: it copies them itself before changing one.
+
+    Django deep-copies every field for every form instance, which was a
+    tenth of a signing request; a valid submission only reads its fields.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
+
+
+SignForm.base_fields = _SharedFields(SignForm.base_fields)
 
 
 class ResendForm(forms.Form):

@@ -27,13 +27,13 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _hit(key: str) -> int:
-    window = settings.THROTTLE_WINDOW_SECONDS
-    cache.add(key, 0, window)
+    # One cache operation for every submission but the first in a window.
     try:
         return int(cache.incr(key))
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, window)
-        return 1
+    except ValueError:  # no counter yet in this window (or it just expired)
+        if cache.add(key, 1, settings.THROTTLE_WINDOW_SECONDS):
+            return 1
+        return int(cache.incr(key))  # another request created it meanwhile
 
 
 def review_reason(petition_id: int, ip_hash: str, scope: str = "sign") -> str:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import lru_cache
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
@@ -31,6 +33,11 @@ def _petition(slug: str) -> Petition:
     return petition
 
 
+@lru_cache(maxsize=256)
+def _thanks_url(slug: str, script_prefix: str) -> str:
+    return reverse("signatures:thanks", kwargs={"slug": slug})
+
+
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
@@ -53,7 +60,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 logger.exception("could not store a signature for petition %s", petition.pk)
                 return render(request, "signatures/busy.html", {"petition": petition}, status=503)
             # The same answer whether or not this person had signed before.
-            return redirect("signatures:thanks", slug=petition.slug, permanent=False)
+            return HttpResponseRedirect(_thanks_url(petition.slug, get_script_prefix()))
     figures = petition.counter()
     context = {
         "petition": petition,

@@ -86,6 +86,11 @@ def server_log() -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+@pytest.mark.parametrize(
+    "live_app_env",
+    [{}, {"SIGNING_WRITER": "0"}],
+    ids=["signing-writer", "committer-per-process"],
+)
 def test_two_hundred_spellings_of_one_person_make_one_signature(live_app, petition):
     client = Browserless(live_app, petition.get_absolute_url())
     addresses = variants_of_one_person(200)

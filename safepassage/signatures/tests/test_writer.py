@@ -1,0 +1,239 @@
+"""The signing writer: a real writer process, real Unix sockets, the suite's database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, LiveApp, _database_url, sign_data
+from safepassage.lib.emails import canonicalize
+from safepassage.outbox.models import Message
+from safepassage.signatures import services, writer
+from safepassage.signatures.forms import SignForm
+from safepassage.signatures.models import Signature
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def pending_for(petition: Any, email: str) -> services.PendingSignature:
+    form = SignForm(sign_data(email=email), language="en")
+    assert form.is_valid(), form.errors
+    data = form.cleaned_data
+    return services.build_pending(petition, data, canonicalize(email), "10.0.0.1", "en")
+
+
+def start_writer(path: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "signing_writer", "--socket", path], cwd=ROOT, env=env
+    )
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path):
+        assert process.poll() is None, "the writer exited"
+        assert time.monotonic() < deadline, "the writer did not start"
+        time.sleep(0.05)
+    time.sleep(0.1)  # listening follows binding
+    return process
+
+
+@pytest.fixture
+def writer_socket(settings: Any) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    with tempfile.TemporaryDirectory(prefix="sp-writer-") as directory:
+        path = os.path.join(directory, "w.sock")
+        process = start_writer(path)
+        settings.SIGNING_GROUP_COMMIT = True
+        settings.SIGNING_WRITER_SOCKET = path
+        writer.writer_client._unreachable_until = 0.0
+        try:
+            yield path, process
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            writer.writer_client._forget()
+
+
+def test_the_writer_commits_before_it_answers(petition, writer_socket):
+    _, process = writer_socket
+    created = writer.writer_client.submit(pending_for(petition, "first@example.org"))
+    assert created is True
+    # Answered only after the commit: this connection sees the row at once.
+    signature = Signature.objects.get(petition=petition)
+    assert signature.email_hash == services.hash_email("first@example.org")
+    assert signature.email_encrypted == ""  # "count" chosen: no address kept
+    confirm = Message.objects.get(signature=signature)
+    assert confirm.kind == Message.Kind.SIGNATURE_CONFIRM
+    assert process.poll() is None
+
+
+def test_concurrent_spellings_through_the_writer_make_one_signature(petition, writer_socket):
+    spellings = [
+        "Ji.Woo.Kim@gmail.com",
+        "jiwookim+news@googlemail.com",
+        "JIWOOKIM@GMAIL.COM",
+        "".join(chr(ord(c) + 0xFEE0) for c in "jiwookim") + "@gmail.com",  # full-width letters
+    ] * 10
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(
+            pool.map(lambda e: writer.writer_client.submit(pending_for(petition, e)), spellings)
+        )
+    assert results.count(True) == 1 and results.count(False) == len(spellings) - 1
+    assert Signature.objects.filter(petition=petition).count() == 1
+    assert Message.objects.filter(kind=Message.Kind.SIGNATURE_REPEAT).count() == 39
+
+
+def test_many_threads_are_committed_in_groups(petition, writer_socket):
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(
+            pool.map(
+                lambda n: services.submit(pending_for(petition, f"group{n}@example.org")),
+                range(300),
+            )
+        )
+    assert results == [None] * 300
+    assert Signature.objects.filter(petition=petition).count() == 300
+    # One task per transaction: fewer tasks than signatures means rows were grouped.
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.count() < 300
+
+
+def test_without_a_writer_the_process_commits_itself(petition, settings, caplog):
+    settings.SIGNING_GROUP_COMMIT = True
+    settings.SIGNING_WRITER_SOCKET = str(Path(tempfile.gettempdir()) / "sp-no-writer.sock")
+    writer.writer_client._unreachable_until = 0.0
+    services.submit(pending_for(petition, "alone@example.org"))
+    assert Signature.objects.filter(petition=petition).count() == 1
+    assert "unreachable" in caplog.text
+    # Later submissions do not try again at once (no connect per request).
+    caplog.clear()
+    services.submit(pending_for(petition, "alone2@example.org"))
+    assert "unreachable" not in caplog.text
+    assert Signature.objects.filter(petition=petition).count() == 2
+
+
+def test_a_dead_writer_costs_no_signature(petition, writer_socket, caplog):
+    _, process = writer_socket
+    assert writer.writer_client.submit(pending_for(petition, "before@example.org")) is True
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    # The thread's open connection is now dead: the submission is committed here instead.
+    services.submit(pending_for(petition, "after@example.org"))
+    hashes = set(Signature.objects.values_list("email_hash", flat=True))
+    assert services.hash_email("after@example.org") in hashes
+    assert len(hashes) == 2
+    assert "committing in this process" in caplog.text
+
+
+def test_the_writer_refuses_strangers(writer_socket, petition):
+    path, _ = writer_socket
+    with pytest.raises(AuthenticationError):
+        Client(path, family="AF_UNIX", authkey=b"not the key")
+    assert writer.writer_client.submit(pending_for(petition, "ok@example.org")) is True
+    assert oct(os.stat(path).st_mode & 0o777) == oct(0o600)
+
+
+def test_a_submission_from_other_code_is_refused_not_written(writer_socket, petition):
+    path, _ = writer_socket
+    client = Client(path, family="AF_UNIX", authkey=writer._authkey())
+    fields, recipient = writer.to_wire(pending_for(petition, "skew@example.org"))
+    client.send(({**fields, "colour": "blue"}, recipient))
+    assert client.recv() == ("error", "unreadable submission")
+    client.close()
+    assert not Signature.objects.exists()
+    with pytest.raises(writer.WriterFailed):
+        # A commit that fails is reported to the waiting thread (here: a CHECK constraint).
+        pending = pending_for(petition, "broken@example.org")
+        pending.fields["email_hash"] = "short"
+        writer.writer_client.submit(pending)
+
+
+@pytest.mark.live
+def test_gunicorn_starts_and_stops_the_writer(live_app: LiveApp, petition):
+    from safepassage.signatures.tests.test_concurrency import Browserless, server_log
+
+    writers = _writer_processes(parent=live_app.server.pid)
+    assert len(writers) == 1, writers
+    client = Browserless(live_app, petition.get_absolute_url())
+    assert client.post(sign_data(email="via-writer@example.org"))[0] == 302
+    assert Signature.objects.count() == 1
+    assert "unreachable" not in server_log() and "committing in this process" not in server_log()
+    live_app.server.terminate()
+    live_app.server.wait(timeout=20)
+    assert not Path(f"/proc/{writers[0]}/cmdline").exists() or not _cmdline(writers[0])
+
+
+def test_the_writer_stops_when_its_parent_dies(tmp_path):
+    """Started with --parent (as gunicorn starts it), the writer leaves when that parent is gone."""
+    path = str(tmp_path / "w.sock")
+    env = {**os.environ, "DATABASE_URL": _database_url()}
+    # A parent that starts the writer, waits, then dies (like a killed gunicorn master).
+    code = (
+        "import subprocess, sys, os, time\n"
+        f"subprocess.Popen([sys.executable, 'manage.py', 'signing_writer', '--socket', {path!r},"
+        " '--parent', str(os.getpid())])\n"
+        "time.sleep(4)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(path), "the writer did not start"
+    (pid,) = [p for p in _writer_processes(parent=parent.pid) if path.encode() in _cmdline(p)]
+    parent.wait(timeout=30)
+    while _cmdline(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _cmdline(pid), "the writer outlived its parent"
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _writer_processes(parent: int) -> list[int]:
+    return _children(parent, b"signing_writer")
+
+
+def _nice(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[16])
+
+
+def _children(parent: int, marker: bytes) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            if ppid == parent and marker in _cmdline(int(proc.name)):
+                found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.live
+def test_the_writer_comes_first_and_the_worker_last(live_app: LiveApp, petition):
+    """Under load the CPU goes to the writer, then the web workers, then the mail worker."""
+    base = os.nice(0)
+    (writer_pid,) = _writer_processes(parent=live_app.server.pid)
+    web = [p for p in _children(live_app.server.pid, b"gunicorn") if p != writer_pid]
+    (worker_pid,) = _children(os.getpid(), b"manage.py\x00worker\x00")
+    assert _nice(writer_pid) == base
+    assert web and {_nice(p) for p in web} == {base + 5}
+    assert _nice(worker_pid) == base + 10
