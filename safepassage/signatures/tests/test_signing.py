@@ -133,6 +133,26 @@ def test_the_region_is_a_subdivision_of_the_chosen_country(client, petition):
     assert Signature.objects.count() == 0
 
 
+def test_a_form_shown_again_does_not_change_the_next_visitors_form(client, petition):
+    """Valid submissions share the form's fields; a form shown again works on its own copy."""
+    from django import forms
+
+    from safepassage.signatures.forms import SignForm
+
+    shown = SignForm(sign_data(country="KR", region="nowhere"), language="en")
+    assert not shown.is_valid()
+    assert 'value="KR-26"' in str(shown["region"])  # this visitor gets the Korean list
+    assert isinstance(SignForm.base_fields["region"].widget, forms.TextInput)
+    valid = SignForm(sign_data(country="US", region="US-CA"), language="en")
+    assert valid.is_valid(), valid.errors
+    assert valid.fields["region"] is SignForm.base_fields["region"]  # shared, not copied
+    # The next visitor, from the United States, gets the American list, not the Korean one.
+    response = sign(client, petition, country="US", region="", first_name="")
+    html = response.content.decode()
+    assert 'value="KR-26"' not in html
+    assert 'value="US-CA"' in html
+
+
 def test_a_typed_region_name_is_matched_to_its_code(client, petition):
     sign(client, petition, country="DE", region="Bayern")
     assert Signature.objects.get().region == "DE-BY"
