@@ -181,10 +181,8 @@ class WriterClient:
             return None
         try:
             client.send(to_wire(pending))
-            if not client.poll(WAIT_SECONDS):
-                self._forget()
-                raise TimeoutError("the signing writer did not answer")
-            reply = client.recv()
+            answered = client.poll(WAIT_SECONDS)
+            reply = client.recv() if answered else None
         except (EOFError, OSError):
             # The writer went away. Whether it committed first is unknown, so
             # the caller commits again: a repeat becomes a "signed again" mail,
@@ -193,6 +191,11 @@ class WriterClient:
             self._forget()
             self._unreachable_until = time.monotonic() + RETRY_SECONDS
             return None
+        if not answered:
+            # Alive but stuck (the database is): the signer is asked to try
+            # again; committing here too would only add to the pile-up.
+            self._forget()
+            raise TimeoutError("the signing writer did not answer")
         if isinstance(reply, tuple):
             raise WriterFailed(str(reply[1]))
         return bool(reply)

@@ -237,3 +237,17 @@ def test_the_writer_comes_first_and_the_worker_last(live_app: LiveApp, petition)
     assert _nice(writer_pid) == base
     assert web and {_nice(p) for p in web} == {base + 5}
     assert _nice(worker_pid) == base + 10
+
+
+def test_a_stuck_writer_means_try_again_not_a_second_commit(petition, writer_socket, monkeypatch):
+    _, process = writer_socket
+    monkeypatch.setattr(writer, "WAIT_SECONDS", 0.5)
+    # This thread's connection is open (as in a running server) before the writer stalls.
+    assert writer.writer_client.submit(pending_for(petition, "before@example.org")) is True
+    process.send_signal(signal.SIGSTOP)  # alive, but answers nothing
+    try:
+        with pytest.raises(TimeoutError):
+            writer.writer_client.submit(pending_for(petition, "stuck@example.org"))
+        assert Signature.objects.count() == 1  # not committed here as well
+    finally:
+        process.send_signal(signal.SIGCONT)
