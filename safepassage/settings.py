@@ -132,6 +132,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # must be a file rather than SQLite's private in-memory database; one per
     # test run, so that two runs at once do not destroy each other's.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    # The signing writer's two INSERTs are the same text for any batch; the
+    # server plans them once per connection (lib/pgbulk.py). Django's own
+    # queries bind in the client and are never prepared. Turn off behind a
+    # pooler that cannot keep prepared statements (PgBouncer before 1.21 in
+    # transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -183,8 +183,6 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.language = language
         self.canonical: CanonicalEmail | None = None
-        country = self._country()
-        self.region_choices = geo.subdivisions(country, language) if country else ()
         if not self.is_bound:
             self._show_region_choices()
 
@@ -200,9 +198,12 @@ class SignForm(forms.Form):
         country_field = self.fields["country"]
         assert isinstance(country_field, forms.ChoiceField)
         country_field.choices = partial(_country_choices, self.language)
-        if self.region_choices:
+        # Only a form that is shown needs the region list (a valid submission does not).
+        country = self._country()
+        regions = geo.subdivisions(country, self.language) if country else ()
+        if regions:
             self.fields["region"].widget = forms.Select(
-                choices=[("", _("Choose your state or province")), *self.region_choices],
+                choices=[("", _("Choose your state or province")), *regions],
                 attrs={"autocomplete": "address-level1"},
             )
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
-from safepassage.lib import crypto
+from safepassage.lib import crypto, pgbulk
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
@@ -67,87 +67,105 @@ def hash_domain(ascii_domain: str) -> str:
     return hmac.new(key, ascii_domain.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+@dataclass
+class Written:
+    """What one batch wrote: per submission whether a row was created, and the mail queued."""
+
+    created: list[bool]
+    message_ids: list[int]
+
+
 def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
     """Write a batch of submissions in one transaction; True where a row was created.
 
+    The confirmation (or "signed again") mail is queued and its sending task
+    enqueued in the same transaction.
+    """
+    with transaction.atomic():
+        written = write_batch(items)
+        schedule_send(written.message_ids)
+    return written.created
+
+
+def write_batch(items: Sequence[PendingSignature]) -> Written:
+    """Insert a batch's signatures and their mail, inside the caller's transaction.
+
+    Enqueueing the task that sends the mail is the caller's part
+    (``commit_batch``; the signing writer enqueues one task for many batches).
+
     A submission whose person already signed (in the database or earlier in
     the batch) creates no row but a "signed again" message to the address
-    just typed; the caller answers both the same way. On SQLite the
-    IMMEDIATE transaction holds the write lock, so looking up who signed
-    before inserting is exact. On PostgreSQL one INSERT ... ON CONFLICT DO
-    NOTHING both inserts and tells which people had signed (a concurrent
-    writer may win the race for a person; the constraint decides), which
-    saves the round trips that made each group commit wait.
+    just typed; the caller answers both the same way.
     """
     if not items:
-        return []
-    with transaction.atomic():
-        owners = {} if connection.vendor == "postgresql" else _owners(items)
-        fresh: dict[tuple[int, str], Signature] = {}
-        for item in items:
-            key = (item.signature.petition_id, item.signature.email_hash)
-            if key not in owners and key not in fresh:
-                fresh[key] = item.signature
-        if connection.vendor == "postgresql":
-            _insert_unless_signed(list(fresh.values()), owners)
-            missing = [i for i in items if _key(i.signature) not in owners]
-            owners.update(_owners(missing) if missing else {})
-        else:
-            _insert(list(fresh.values()), owners)
-
-        created: list[bool] = []
-        messages: list[Message] = []
-        for item in items:
-            sig = item.signature
-            is_new = sig.pk is not None and fresh.get((sig.petition_id, sig.email_hash)) is sig
-            created.append(is_new)
-            messages.append(
-                Message(
-                    kind=Message.Kind.SIGNATURE_CONFIRM
-                    if is_new
-                    else Message.Kind.SIGNATURE_REPEAT,
-                    signature_id=sig.pk if is_new else owners[(sig.petition_id, sig.email_hash)],
-                    recipient_encrypted=item.recipient_encrypted,
-                    language=sig.language,
-                )
-            )
-        Message.objects.bulk_create(messages)
-        schedule_send([message.pk for message in messages])
-    return created
-
-
-def _key(signature: Signature) -> tuple[int, str]:
-    return (signature.petition_id, signature.email_hash)
-
-
-_INSERT_FIELDS = [f for f in Signature._meta.concrete_fields if not f.primary_key]
-
-
-def _insert_unless_signed(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
-    """PostgreSQL: insert the rows whose person has not signed; record the new ids in owners."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _INSERT_FIELDS)
-    one_row = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
-    params = [
-        f.get_db_prep_save(f.pre_save(row, add=True), connection)
-        for row in rows
-        for f in _INSERT_FIELDS
+        return Written([], [])
+    if connection.vendor == "postgresql":
+        return _write_postgresql(items)
+    # The IMMEDIATE transaction holds SQLite's write lock from before the
+    # lookup, so no other writer can insert these people meanwhile.
+    owners = _owners(items)
+    fresh: dict[tuple[int, str], Signature] = {}
+    for item in items:
+        fresh.setdefault(_key(item), item.signature)
+    for key in owners:
+        fresh.pop(key, None)
+    Signature.objects.bulk_create(list(fresh.values()))
+    created = [fresh.get(_key(item)) is item.signature for item in items]
+    owners.update((key, row.pk) for key, row in fresh.items())
+    messages = [
+        Message(
+            kind=_message_kind(is_new),
+            signature_id=owners[_key(item)],
+            recipient_encrypted=item.recipient_encrypted,
+            language=item.fields["language"],
+        )
+        for item, is_new in zip(items, created, strict=True)
     ]
-    # Only the model's own table and column names are formatted in; values are parameters.
-    table = quote(Signature._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} ({columns}) "  # noqa: S608
-        f"VALUES {', '.join([one_row] * len(rows))} "
-        "ON CONFLICT (petition_id, email_hash) DO NOTHING RETURNING id, petition_id, email_hash"
+    Message.objects.bulk_create(messages)
+    return Written(created, [message.pk for message in messages])
+
+
+def _write_postgresql(items: Sequence[PendingSignature]) -> Written:
+    """PostgreSQL: one INSERT ... ON CONFLICT DO NOTHING both inserts and tells who had signed.
+
+    A concurrent writer (another host's) may win the race for a person; the
+    unique constraint decides, and the loser's submission becomes a repeat.
+    """
+    fresh: dict[tuple[int, str], PendingSignature] = {}
+    for item in items:
+        fresh.setdefault(_key(item), item)
+    inserted = pgbulk.insert(
+        Signature,
+        [item.fields for item in fresh.values()],
+        on_conflict="ON CONFLICT (petition_id, email_hash) DO NOTHING",
+        returning=["id", "petition_id", "email_hash"],
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = {(petition_id, digest): pk for pk, petition_id, digest in cursor.fetchall()}
-    for row in rows:
-        row.pk = inserted.get(_key(row))
-    owners.update(inserted)
+    owners = {(petition_id, digest): pk for pk, petition_id, digest in inserted}
+    created = [_key(item) in owners and fresh[_key(item)] is item for item in items]
+    missing = [item for item in items if _key(item) not in owners]
+    if missing:
+        owners.update(_owners(missing))
+    ids = pgbulk.insert(
+        Message,
+        [
+            {
+                "kind": _message_kind(is_new),
+                "signature_id": owners[_key(item)],
+                "recipient_encrypted": item.recipient_encrypted,
+                "language": item.fields["language"],
+            }
+            for item, is_new in zip(items, created, strict=True)
+        ],
+    )
+    return Written(created, [pk for (pk,) in ids])
+
+
+def _key(item: PendingSignature) -> tuple[int, str]:
+    return (item.fields["petition_id"], item.fields["email_hash"])
+
+
+def _message_kind(is_new: bool) -> str:
+    return Message.Kind.SIGNATURE_CONFIRM if is_new else Message.Kind.SIGNATURE_REPEAT
 
 
 def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:
@@ -158,8 +176,8 @@ def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:
     whole table on every commit, which grows with every signature.
     """
     by_petition: dict[int, set[str]] = {}
-    for item in items:
-        by_petition.setdefault(item.signature.petition_id, set()).add(item.signature.email_hash)
+    for petition_id, digest in map(_key, items):
+        by_petition.setdefault(petition_id, set()).add(digest)
     owners: dict[tuple[int, str], int] = {}
     for petition_id, hashes in by_petition.items():
         for digest, pk in Signature.objects.filter(
@@ -167,20 +185,6 @@ def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:
         ).values_list("email_hash", "pk"):
             owners[(petition_id, digest)] = pk
     return owners
-
-
-def _insert(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
-    """Insert new rows, recording each row's id in ``owners``."""
-    if not rows:
-        return
-    if connection.vendor == "sqlite":
-        # The IMMEDIATE transaction has held the write lock since before the
-        # lookup, so no other writer can have inserted these hashes meanwhile.
-        Signature.objects.bulk_create(rows)
-        for row in rows:
-            owners[(row.petition_id, row.email_hash)] = row.pk
-        return
-    insert_allowing_races(rows, owners)
 
 
 def insert_allowing_races(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:

@@ -6,8 +6,10 @@ on SQLite it holds the database's write lock all that time, so the other web
 processes wait too. The writer is a single-threaded process of its own. Web
 threads send it their validated submissions over a Unix socket and wait; it
 writes everything that arrived during the previous commit in one transaction
-(``services.commit_batch``) and answers each thread only after that
-transaction is durable, so an acknowledged signature survives a crash.
+(``services.write_batch``) and answers each thread only after that
+transaction is durable, so an acknowledged signature survives a crash. The
+tasks that send the confirmation mail are enqueued for many batches at once
+(``MailTasks``).
 
 gunicorn starts the writer when it runs with ``safepassage.gunicorn_conf``
 and tells its workers the socket through ``SIGNING_WRITER_SOCKET``. Without
@@ -27,17 +29,27 @@ from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from safepassage.lib.writelock import database_write_lock
+from safepassage.outbox.services import schedule_send
 from safepassage.signatures.models import Signature
-from safepassage.signatures.services import PendingSignature, commit_batch
+from safepassage.signatures.services import PendingSignature, write_batch
 
 logger = logging.getLogger(__name__)
 
 WAIT_SECONDS = 30.0
 # After a failed connection attempt, web threads commit in-process for this long.
 RETRY_SECONDS = 5.0
+# At most one mail-sending task per this many seconds (see MailTasks).
+MAIL_TASK_INTERVAL = 0.2
+REPORT_SECONDS = 10.0
+
+
+def clock() -> float:
+    """The writer's clock (a function of its own so that tests can move it)."""
+    return time.monotonic()
+
 
 _FIELDS = frozenset(f.attname for f in Signature._meta.concrete_fields if not f.primary_key)
 
@@ -68,6 +80,83 @@ def from_wire(payload: tuple[dict[str, Any], str]) -> PendingSignature:
 # --------------------------------------------------------------------------- the writer process
 
 
+class MailTasks:
+    """One task to send the mail of many batches, at most one per ``interval`` seconds.
+
+    Every task is a row the worker claims, updates and finishes, and each
+    claims its messages, reads them and records their outcomes in queries of
+    its own; at a thousand signatures a second, one task per batch of a few
+    signatures cost the database and the worker more than the mail did. A
+    batch committed less than ``interval`` after the last task holds its
+    message ids here; the next batch's transaction, or the writer when it
+    falls idle, enqueues one task for all of them. A quiet petition's mail
+    is therefore enqueued at once, a busy one's at most ``interval`` late.
+
+    The messages themselves are committed with their signatures; if the
+    writer dies while holding ids, the housekeeping sweep offers them again
+    (``outbox.tasks.requeue_due``).
+    """
+
+    def __init__(self, interval: float = MAIL_TASK_INTERVAL) -> None:
+        self.interval = interval
+        self.held: list[int] = []
+        self._last = float("-inf")
+
+    def due(self, now: float) -> bool:
+        return now - self._last >= self.interval
+
+    def seconds_left(self, now: float) -> float | None:
+        """How long held ids may still wait; None when none are held."""
+        if not self.held:
+            return None
+        return max(0.0, self._last + self.interval - now)
+
+    def enqueued(self, now: float) -> None:
+        self.held = []
+        self._last = now
+
+    def flush(self) -> None:
+        """Enqueue a task for the held ids now, in a transaction of its own."""
+        if not self.held:
+            return
+        try:
+            with database_write_lock(), transaction.atomic():
+                schedule_send(self.held)
+        except Exception:
+            logger.exception(
+                "could not enqueue the mail of %d signatures; the housekeeping sweep will",
+                len(self.held),
+            )
+            connection.close()
+        self.enqueued(clock())
+
+
+class _Report:
+    """A line in the log every REPORT_SECONDS while signatures arrive: how the writer keeps up."""
+
+    def __init__(self) -> None:
+        self.since = clock()
+        self.batches = self.rows = 0
+        self.busy = 0.0
+
+    def maybe_log(self, batches: int, rows: int) -> None:
+        now = clock()
+        elapsed = now - self.since
+        if elapsed < REPORT_SECONDS:
+            return
+        if rows > self.rows:
+            logger.info(
+                "signing writer: %d signatures in %d batches in %.0f s (%.1f per batch), "
+                "committing %.0f%% of the time",
+                rows - self.rows,
+                batches - self.batches,
+                elapsed,
+                (rows - self.rows) / (batches - self.batches),
+                100 * self.busy / elapsed,
+            )
+        self.since, self.batches, self.rows, self.busy = now, batches, rows, 0.0
+
+
 class Writer:
     """Accepts web threads' connections and commits what they send, in groups."""
 
@@ -79,8 +168,10 @@ class Writer:
         self._clients: list[Connection] = []
         self._clients_lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe()
+        self.mail = MailTasks()
         self.batches = 0
         self.rows = 0
+        self._report = _Report()
 
     def serve_forever(self) -> None:
         threading.Thread(target=self._accept, name="writer-accept", daemon=True).start()
@@ -88,8 +179,10 @@ class Writer:
         try:
             while self._parent_alive():
                 self.serve_once(timeout=1.0)
+                self._report.maybe_log(self.batches, self.rows)
         finally:
             self.listener.close()
+            self.mail.flush()
             connection.close()
 
     def _parent_alive(self) -> bool:
@@ -114,6 +207,9 @@ class Writer:
         with self._clients_lock:
             watched: list[Any] = [*self._clients, self._wake_read]
         batch: list[tuple[Connection, PendingSignature]] = []
+        held = self.mail.seconds_left(clock())
+        if held is not None:
+            timeout = held if timeout is None else min(timeout, held)
         for ready in wait(watched, timeout):
             if ready == self._wake_read:
                 os.read(self._wake_read, 4096)
@@ -128,14 +224,21 @@ class Writer:
                 self._answer(ready, ("error", "unreadable submission"))
         if batch:
             self._commit(batch)
+        elif self.mail.held and self.mail.due(clock()):
+            self.mail.flush()
         return len(batch)
 
     def _commit(self, batch: list[tuple[Connection, PendingSignature]]) -> None:
         close_old_connections()
         replies: list[object]
+        now = clock()
+        send_mail = self.mail.due(now)
         try:
-            with database_write_lock():
-                replies = list(commit_batch([pending for _, pending in batch]))
+            with database_write_lock(), transaction.atomic():
+                written = write_batch([pending for _, pending in batch])
+                if send_mail:
+                    schedule_send(self.mail.held + written.message_ids)
+            replies = list(written.created)
         except Exception as exc:
             logger.exception("the signing writer could not commit %d signatures", len(batch))
             connection.close()
@@ -143,6 +246,11 @@ class Writer:
         else:
             self.batches += 1
             self.rows += len(batch)
+            self._report.busy += clock() - now
+            if send_mail:
+                self.mail.enqueued(now)
+            else:
+                self.mail.held += written.message_ids
         for (client, _), reply in zip(batch, replies, strict=True):
             self._answer(client, reply)
 

@@ -37,9 +37,9 @@ def sign(
     data = sign_data(email=email, first_name=name[0], last_name=name[1])
     pending = services.build_pending(petition, data, canonicalize(email), ip, "en")
     if at is not None:
-        pending.signature.created_at = at
+        pending.fields["created_at"] = at
     assert services.commit_batch([pending]) == [True]
-    signature = Signature.objects.get(petition=petition, email_hash=pending.signature.email_hash)
+    signature = Signature.objects.get(petition=petition, email_hash=pending.fields["email_hash"])
     if confirmed:
         assert services.confirm(signature)
     signature.refresh_from_db()

@@ -103,10 +103,15 @@ def test_many_threads_are_committed_in_groups(petition, writer_socket):
         )
     assert results == [None] * 300
     assert Signature.objects.filter(petition=petition).count() == 300
-    # One task per transaction: fewer tasks than signatures means rows were grouped.
-    from django_tasks_db.models import DBTaskResult
-
-    assert DBTaskResult.objects.count() < 300
+    # Rows were grouped, and the mail of many groups shares a task; the mail
+    # held back for a task is enqueued by the writer once it falls idle.
+    messages = set(Message.objects.values_list("pk", flat=True))
+    assert len(messages) == 300
+    deadline = time.monotonic() + 10
+    while set().union(*mail_tasks()) != messages:
+        assert time.monotonic() < deadline, "some mail never got a task"
+        time.sleep(0.05)
+    assert len(mail_tasks()) < 100
 
 
 def test_without_a_writer_the_process_commits_itself(petition, settings, caplog):
@@ -251,3 +256,131 @@ def test_a_stuck_writer_means_try_again_not_a_second_commit(petition, writer_soc
         assert Signature.objects.count() == 1  # not committed here as well
     finally:
         process.send_signal(signal.SIGCONT)
+
+
+# --------------------------------------------------------------------------- mail tasks
+
+
+class Recorder:
+    """Stands in for a web thread's connection: keeps what the writer answers."""
+
+    def __init__(self) -> None:
+        self.replies: list[object] = []
+
+    def send(self, reply: object) -> None:
+        self.replies.append(reply)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def mail_tasks() -> list[set[int]]:
+    from django_tasks_db.models import DBTaskResult
+
+    return [
+        set(task.args_kwargs["args"][0])
+        for task in DBTaskResult.objects.filter(task_path__endswith="send_messages").order_by(
+            "enqueued_at"
+        )
+    ]
+
+
+@pytest.fixture
+def in_process_writer(tmp_path: Path, monkeypatch: Any) -> Iterator[tuple[writer.Writer, Clock]]:
+    clock = Clock()
+    monkeypatch.setattr(writer, "clock", clock)
+    the_writer = writer.Writer(str(tmp_path / "w.sock"))
+    try:
+        yield the_writer, clock
+    finally:
+        the_writer.listener.close()
+
+
+def commit(the_writer: writer.Writer, petition: Any, *emails: str) -> Recorder:
+    client = Recorder()
+    the_writer._commit([(client, pending_for(petition, email)) for email in emails])  # type: ignore[misc]
+    return client
+
+
+def test_a_quiet_petitions_mail_is_enqueued_with_its_signature(petition, in_process_writer):
+    the_writer, clock = in_process_writer
+    assert commit(the_writer, petition, "quiet@example.org").replies == [True]
+    assert mail_tasks() == [set(Message.objects.values_list("pk", flat=True))]
+    clock.now += writer.MAIL_TASK_INTERVAL + 0.01
+    assert commit(the_writer, petition, "later@example.org").replies == [True]
+    assert len(mail_tasks()) == 2 and not the_writer.mail.held
+
+
+def test_a_busy_petitions_mail_shares_one_task_per_interval(petition, in_process_writer):
+    the_writer, clock = in_process_writer
+    commit(the_writer, petition, "a1@example.org")  # enqueued at once
+    first = set(Message.objects.values_list("pk", flat=True))
+    for n in range(5):  # five more batches within the interval: held
+        clock.now += writer.MAIL_TASK_INTERVAL / 10
+        commit(the_writer, petition, f"b{n}@example.org", f"c{n}@example.org")
+    assert mail_tasks() == [first]
+    assert len(the_writer.mail.held) == 10
+    # The writer falls idle: once the interval has passed it enqueues the rest itself.
+    assert the_writer.serve_once(timeout=0) == 0
+    assert len(mail_tasks()) == 1
+    clock.now += writer.MAIL_TASK_INTERVAL
+    assert the_writer.serve_once(timeout=0) == 0
+    tasks = mail_tasks()
+    assert len(tasks) == 2 and tasks[1].isdisjoint(first)
+    assert set.union(*tasks) == set(Message.objects.values_list("pk", flat=True))
+    assert Message.objects.count() == 11 and not the_writer.mail.held
+
+
+def test_a_batch_after_the_interval_carries_the_held_mail(petition, in_process_writer):
+    the_writer, clock = in_process_writer
+    commit(the_writer, petition, "d1@example.org")
+    clock.now += 0.01
+    commit(the_writer, petition, "d2@example.org")
+    clock.now += writer.MAIL_TASK_INTERVAL
+    commit(the_writer, petition, "d3@example.org")
+    # One task for the held message and the new one, written with the third batch.
+    assert [len(task) for task in mail_tasks()] == [1, 2]
+    assert set.union(*mail_tasks()) == set(Message.objects.values_list("pk", flat=True))
+
+
+def test_a_failed_batch_leaves_the_held_mail_held(petition, in_process_writer, monkeypatch):
+    the_writer, clock = in_process_writer
+    commit(the_writer, petition, "e1@example.org")
+    clock.now += 0.01
+    commit(the_writer, petition, "e2@example.org")
+    held = list(the_writer.mail.held)
+
+    def broken(items: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writer, "write_batch", broken)
+    clock.now += writer.MAIL_TASK_INTERVAL
+    client = commit(the_writer, petition, "e3@example.org")
+    assert client.replies == [("error", "RuntimeError")]
+    assert the_writer.mail.held == held and len(mail_tasks()) == 1
+
+
+def test_a_writer_that_stops_enqueues_what_it_holds(petition, in_process_writer):
+    the_writer, clock = in_process_writer
+    commit(the_writer, petition, "f1@example.org")
+    clock.now += 0.01
+    commit(the_writer, petition, "f2@example.org")
+    assert the_writer.mail.held
+    the_writer.parent_pid = -1  # "the parent is gone": serve_forever returns at once
+    the_writer.serve_forever()
+    assert set.union(*mail_tasks()) == set(Message.objects.values_list("pk", flat=True))
+
+
+def test_the_writer_reports_how_it_keeps_up(petition, in_process_writer, caplog):
+    the_writer, clock = in_process_writer
+    caplog.set_level("INFO", logger="safepassage.signatures.writer")
+    commit(the_writer, petition, "g1@example.org", "g2@example.org")
+    commit(the_writer, petition, "g3@example.org")
+    clock.now += writer.REPORT_SECONDS
+    the_writer._report.maybe_log(the_writer.batches, the_writer.rows)
+    assert "3 signatures in 2 batches" in caplog.text and "1.5 per batch" in caplog.text
