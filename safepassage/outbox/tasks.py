@@ -15,7 +15,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_tasks import task
@@ -100,30 +100,51 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     return dict(Counter(outcome.status for outcome in outcomes))
 
 
+# Written for every outcome; the last column is the claim the row must still carry.
+_RECORDED = ["status", "recipient_encrypted", "last_error", "sent_at", "message_id"]
+_RECORDED += ["next_attempt_at"]
+
+
 def _record(outcomes: list[Outcome], token: str) -> None:
+    """Write the outcomes of one task, where the messages are still this task's.
+
+    The parameters are prepared before the write lock is taken and written
+    with one prepared UPDATE per row (``executemany``): on SQLite the lock
+    is held for a few milliseconds, not for the ORM's compiling of a CASE
+    expression per field and row (0.2 s of CPU for 200 messages, during
+    which the signing writer waited).
+    """
     if not outcomes:
         return
-    fields = ["status", "claimed_by", "recipient_encrypted", "last_error", "sent_at"]
-    fields += ["message_id", "next_attempt_at"]
-    with database_write_lock(), transaction.atomic():
-        still_ours = set(
-            Message.objects.filter(
-                pk__in=[o.message.pk for o in outcomes], claimed_by=token
-            ).values_list("pk", flat=True)
+    fields = [Message._meta.get_field(name) for name in _RECORDED]
+    rows = []
+    for outcome in outcomes:
+        message = outcome.message
+        values = {
+            "status": outcome.status,
+            "recipient_encrypted": (
+                message.recipient_encrypted if outcome.status == Message.Status.RETRY else ""
+            ),
+            "last_error": message.last_error,
+            "sent_at": message.sent_at,
+            "message_id": message.message_id,
+            "next_attempt_at": message.next_attempt_at,
+            **outcome.fields,
+        }
+        rows.append(
+            [field.get_db_prep_save(values[field.name], connection) for field in fields]
+            + [message.pk, token]
         )
-        rows = []
-        for outcome in outcomes:
-            if outcome.message.pk not in still_ours:
-                continue
-            message = outcome.message
-            message.status = outcome.status
-            message.claimed_by = ""
-            if outcome.status != Message.Status.RETRY:
-                message.recipient_encrypted = ""
-            for name, value in outcome.fields.items():
-                setattr(message, name, value)
-            rows.append(message)
-        Message.objects.bulk_update(rows, fields)
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    # Only the model's own table and column names are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {quote(Message._meta.db_table)} "  # noqa: S608
+        f"SET {assignments}, {quote('claimed_by')} = '' "
+        f"WHERE {quote('id')} = %s AND {quote('claimed_by')} = %s"
+    )
+    with database_write_lock(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _recently_mailed(message: Message, mailed: set[int]) -> bool:

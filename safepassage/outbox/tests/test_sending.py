@@ -163,3 +163,32 @@ def test_a_backlog_is_offered_again_once_not_every_sweep(client, petition):
     assert requeue_due() == 1
     assert requeue_due() == 0
     assert DBTaskResult.objects.count() == 1
+
+
+def test_an_outcome_never_overwrites_a_message_another_sender_took_over(
+    client, petition, monkeypatch, smtp_server
+):
+    from safepassage.outbox import tasks
+
+    client.post(petition.get_absolute_url(), sign_data(email="taken.over@example.org"))
+    client.post(petition.get_absolute_url(), sign_data(email="second@example.org"))
+    taken_pk = Message.objects.order_by("pk").values_list("pk", flat=True)[0]
+    send_one = tasks._send_one
+
+    def lease_lost(message, connection, mailed):
+        if message.pk == taken_pk:
+            # Meanwhile this sender's lease ran out and another sender claimed the message.
+            Message.objects.filter(pk=message.pk).update(claimed_by="another-sender")
+        return send_one(message, connection, mailed)
+
+    monkeypatch.setattr(tasks, "_send_one", lease_lost)
+    run_tasks()
+    taken, other = Message.objects.order_by("pk")
+    # The other sender's claim stands, with the recipient it needs to send.
+    assert (taken.status, taken.claimed_by) == (Message.Status.SENDING, "another-sender")
+    assert taken.recipient_encrypted
+    assert (other.status, other.claimed_by, other.recipient_encrypted) == (
+        Message.Status.SENT,
+        "",
+        "",
+    )
