@@ -217,8 +217,8 @@ def parse_args(argv: list[str]) -> tuple[Options, Path | None]:
         description="Measure the signing path as it runs in production (gunicorn + worker).",
     )
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn --workers")
-    parser.add_argument("--threads", type=int, default=16, help="gunicorn --threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn --workers")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn --threads")
     parser.add_argument(
         "--connections",
         default="16,64,128",

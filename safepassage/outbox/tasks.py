@@ -116,7 +116,8 @@ def _record(outcomes: list[Outcome], token: str) -> None:
     """
     if not outcomes:
         return
-    fields = [Message._meta.get_field(name) for name in _RECORDED]
+    by_name = {field.name: field for field in Message._meta.concrete_fields}
+    fields = [by_name[name] for name in _RECORDED]
     rows = []
     for outcome in outcomes:
         message = outcome.message
