@@ -112,15 +112,7 @@ def write_batch(items: Sequence[PendingSignature]) -> Written:
     Signature.objects.bulk_create(list(fresh.values()))
     created = [fresh.get(_key(item)) is item.signature for item in items]
     owners.update((key, row.pk) for key, row in fresh.items())
-    messages = [
-        Message(
-            kind=_message_kind(is_new),
-            signature_id=owners[_key(item)],
-            recipient_encrypted=item.recipient_encrypted,
-            language=item.fields["language"],
-        )
-        for item, is_new in zip(items, created, strict=True)
-    ]
+    messages = [Message(**values) for values in _messages(items, created, owners)]
     Message.objects.bulk_create(messages)
     return Written(created, [message.pk for message in messages])
 
@@ -145,18 +137,7 @@ def _write_postgresql(items: Sequence[PendingSignature]) -> Written:
     missing = [item for item in items if _key(item) not in owners]
     if missing:
         owners.update(_owners(missing))
-    ids = pgbulk.insert(
-        Message,
-        [
-            {
-                "kind": _message_kind(is_new),
-                "signature_id": owners[_key(item)],
-                "recipient_encrypted": item.recipient_encrypted,
-                "language": item.fields["language"],
-            }
-            for item, is_new in zip(items, created, strict=True)
-        ],
-    )
+    ids = pgbulk.insert(Message, _messages(items, created, owners))
     return Written(created, [pk for (pk,) in ids])
 
 
@@ -164,8 +145,19 @@ def _key(item: PendingSignature) -> tuple[int, str]:
     return (item.fields["petition_id"], item.fields["email_hash"])
 
 
-def _message_kind(is_new: bool) -> str:
-    return Message.Kind.SIGNATURE_CONFIRM if is_new else Message.Kind.SIGNATURE_REPEAT
+def _messages(
+    items: Sequence[PendingSignature], created: list[bool], owners: dict[tuple[int, str], int]
+) -> list[dict[str, Any]]:
+    """The outbox message of each submission: a confirmation request, or "signed again"."""
+    return [
+        {
+            "kind": Message.Kind.SIGNATURE_CONFIRM if is_new else Message.Kind.SIGNATURE_REPEAT,
+            "signature_id": owners[_key(item)],
+            "recipient_encrypted": item.recipient_encrypted,
+            "language": item.fields["language"],
+        }
+        for item, is_new in zip(items, created, strict=True)
+    ]
 
 
 def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:

@@ -124,7 +124,7 @@ class MailTasks:
                 schedule_send(self.held)
         except Exception:
             logger.exception(
-                "could not enqueue the mail of %d signatures; the housekeeping sweep will",
+                "could not enqueue the mail of %d signatures; housekeeping will offer it again",
                 len(self.held),
             )
             connection.close()
