@@ -134,7 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
 elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
     # The signing writer's two INSERTs are the same text for any batch; the
-    # server plans them once per connection (lib/pgbulk.py). Django's own
+    # server plans them once per connection (lib/bulkinsert.py). Django's own
     # queries bind in the client and are never prepared. Turn off behind a
     # pooler that cannot keep prepared statements (PgBouncer before 1.21 in
     # transaction mode).

@@ -8,16 +8,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
-from safepassage.lib import crypto, pgbulk
+from safepassage.lib import bulkinsert, crypto
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
@@ -35,16 +35,12 @@ logger = logging.getLogger(__name__)
 class PendingSignature:
     """A validated submission, not yet written: the row's values and where to mail.
 
-    The model instance is only built where the row is written (often the
-    signing writer's process), not in the web thread that validated it.
+    Plain values, so that they cross to the signing writer's process cheaply
+    and go into the database without a model instance (``lib.bulkinsert``).
     """
 
     fields: dict[str, Any]
     recipient_encrypted: str
-
-    @cached_property
-    def signature(self) -> Signature:
-        return Signature(**self.fields)
 
 
 def hash_email(raw: str) -> str:
@@ -95,38 +91,18 @@ def write_batch(items: Sequence[PendingSignature]) -> Written:
 
     A submission whose person already signed (in the database or earlier in
     the batch) creates no row but a "signed again" message to the address
-    just typed; the caller answers both the same way.
+    just typed; the caller answers both the same way. One ``INSERT ... ON
+    CONFLICT DO NOTHING`` both inserts and tells who had signed: where a
+    concurrent writer (another host's, on PostgreSQL) wins the race for a
+    person, the unique constraint decides and the loser's submission becomes
+    a repeat.
     """
     if not items:
         return Written([], [])
-    if connection.vendor == "postgresql":
-        return _write_postgresql(items)
-    # The IMMEDIATE transaction holds SQLite's write lock from before the
-    # lookup, so no other writer can insert these people meanwhile.
-    owners = _owners(items)
-    fresh: dict[tuple[int, str], Signature] = {}
-    for item in items:
-        fresh.setdefault(_key(item), item.signature)
-    for key in owners:
-        fresh.pop(key, None)
-    Signature.objects.bulk_create(list(fresh.values()))
-    created = [fresh.get(_key(item)) is item.signature for item in items]
-    owners.update((key, row.pk) for key, row in fresh.items())
-    messages = [Message(**values) for values in _messages(items, created, owners)]
-    Message.objects.bulk_create(messages)
-    return Written(created, [message.pk for message in messages])
-
-
-def _write_postgresql(items: Sequence[PendingSignature]) -> Written:
-    """PostgreSQL: one INSERT ... ON CONFLICT DO NOTHING both inserts and tells who had signed.
-
-    A concurrent writer (another host's) may win the race for a person; the
-    unique constraint decides, and the loser's submission becomes a repeat.
-    """
     fresh: dict[tuple[int, str], PendingSignature] = {}
     for item in items:
         fresh.setdefault(_key(item), item)
-    inserted = pgbulk.insert(
+    inserted = bulkinsert.insert(
         Signature,
         [item.fields for item in fresh.values()],
         on_conflict="ON CONFLICT (petition_id, email_hash) DO NOTHING",
@@ -137,7 +113,7 @@ def _write_postgresql(items: Sequence[PendingSignature]) -> Written:
     missing = [item for item in items if _key(item) not in owners]
     if missing:
         owners.update(_owners(missing))
-    ids = pgbulk.insert(Message, _messages(items, created, owners))
+    ids = bulkinsert.insert(Message, _messages(items, created, owners))
     return Written(created, [pk for (pk,) in ids])
 
 

@@ -1,0 +1,225 @@
+"""CPU per signature of each stage of the signing path, measured in one process.
+
+bench/signing measures the whole server over HTTP, and its rates move with
+whatever else the (virtual) machine is doing: on a noisy day the same code
+gives figures 20 % apart. This benchmark instead counts the CPU time of this
+process (``time.process_time``) for each stage, one after the other, with
+the same synthetic signers:
+
+1. web: the signing form POSTed through Django's whole middleware stack
+   (test client, CSRF checked), up to the hand-over to the writer, which is
+   replaced by a list here;
+2. writer: ``services.write_batch`` in its own transaction, in batches of
+   the sizes given (the signing writer's batches are 2-6 signatures under
+   load);
+3. mail: the confirmation mails, sent by ``outbox.tasks.send_messages`` in
+   tasks of 200 to Django's in-memory mail backend (no SMTP dialogue).
+
+HTTP parsing, gunicorn's threads and the hand-over over the writer's socket
+are not included; nor, on PostgreSQL, the server's own CPU. Each figure is
+the median of three rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from routing_bench import setup_django
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def median_ms(rounds: Sequence[tuple[float, int]]) -> float:
+    return statistics.median(1000 * seconds / count for seconds, count in rounds)
+
+
+def timed(work: Callable[[], int]) -> tuple[float, int]:
+    start = time.process_time()
+    count = work()
+    return time.process_time() - start, count
+
+
+def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
+    """POST the form `signers` times per round; returns ms per POST and the pending signatures."""
+    from django.test import Client
+
+    from safepassage.campaigns.models import Petition
+    from safepassage.signatures import services
+
+    petition = Petition.objects.get()
+    path = f"/p/{petition.slug}/"
+    collected: list[Any] = []
+    services.submit = collected.append  # type: ignore[assignment] # the writer's part is stage 2
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    page = client.get(path).content.decode()
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if match is None:
+        raise SystemExit(f"GET {path}: no csrfmiddlewaretoken field in the page")
+    token = match.group(1)
+    results = []
+    serial = 0
+    for _ in range(rounds):
+
+        def post_all() -> int:
+            nonlocal serial
+            for _ in range(signers):
+                serial += 1
+                # Urlencoded, as browsers and bench/signing send it (the test
+                # client's default, multipart, costs more to parse).
+                body = urlencode(
+                    {
+                        "csrfmiddlewaretoken": token,
+                        "first_name": "Ji-woo",
+                        "last_name": "Example",
+                        "city": "Seoul",
+                        "region": "KR-11",
+                        "country": "KR",
+                        "email": f"cpu-bench-{serial}@example.org",
+                        "publish_name": "yes",
+                        "contact": "count",
+                    }
+                )
+                response = client.post(path, body, "application/x-www-form-urlencoded")
+                assert response.status_code == 302, response.status_code
+            return signers
+
+        results.append(timed(post_all))
+    return median_ms(results), collected
+
+
+def writer_stage(pending: list[Any], size: int, rounds: int) -> tuple[float, list[int]]:
+    from django.db import transaction
+
+    from safepassage.signatures.services import write_batch
+
+    per_round = len(pending) // rounds
+    message_ids: list[int] = []
+    results = []
+    for number in range(rounds):
+        part = pending[number * per_round : (number + 1) * per_round]
+
+        def write_all(part: list[Any] = part) -> int:
+            for start in range(0, len(part), size):
+                with transaction.atomic():
+                    message_ids.extend(write_batch(part[start : start + size]).message_ids)
+            return len(part)
+
+        results.append(timed(write_all))
+    return median_ms(results), message_ids
+
+
+def mail_stage(message_ids: list[int], rounds: int) -> float:
+    from django.core import mail
+    from django.test import override_settings
+
+    from safepassage.outbox.tasks import send_messages
+
+    per_round = len(message_ids) // rounds
+    results = []
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        for number in range(rounds):
+            part = message_ids[number * per_round : (number + 1) * per_round]
+            mail.outbox = []
+
+            def send_all(part: list[int] = part) -> int:
+                for start in range(0, len(part), 200):
+                    send_messages.func(part[start : start + 200])
+                return len(part)
+
+            results.append(timed(send_all))
+            assert len(mail.outbox) == len(part), (len(mail.outbox), len(part))
+    return median_ms(results)
+
+
+def run(signers: int, sizes: list[int], rounds: int) -> None:
+    from django.db import connection
+
+    from safepassage.campaigns.demo import load_demo
+
+    load_demo()  # this year's demo campaign, open for signing as `manage.py load_demo` makes it
+
+    web, pending = web_stage(signers, rounds)
+    say(f"  web (form POST, middleware, CSRF, validation, keyed hashes, encryption): {web:.3f} ms")
+    share = len(pending) // len(sizes)
+    message_ids: list[int] = []
+    for number, size in enumerate(sizes):
+        ms, ids = writer_stage(pending[number * share : (number + 1) * share], size, rounds)
+        message_ids += ids
+        say(f"  writer, batches of {size:>3}: {ms:.3f} ms")
+    mail_ms = mail_stage(message_ids, rounds)
+    say(f"  mail (render, MIME, record; in-memory backend): {mail_ms:.3f} ms")
+    say(f"  ({connection.vendor}: {len(pending)} signatures, median of {rounds} rounds)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/signing_cpu", description=__doc__.split("\n")[0])
+    parser.add_argument("-n", "--signers", type=int, default=1500, help="POSTs per round")
+    parser.add_argument("--sizes", default="1,3,10", help="writer batch sizes, comma-separated")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="postgresql uses BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres)"
+        " to create and drop the database safepassage_signing_cpu",
+    )
+    options = parser.parse_args(argv)
+    sizes = [int(size) for size in options.sizes.split(",")]
+    if options.signers < len(sizes) * options.rounds:
+        parser.error("--signers is too small for that many batch sizes and rounds")
+    work = Path(tempfile.mkdtemp(prefix="safepassage-signing-cpu-"))
+    pg_admin = ""
+    try:
+        url = f"sqlite:///{work / 'bench.sqlite3'}"
+        if options.database == "postgresql":
+            pg_admin = os.environ.get(
+                "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+            )
+            _recreate_database(pg_admin, create=True)
+            url = pg_admin.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
+        os.environ.update({"ALLOWED_HOSTS": "testserver", "DEBUG": "0"})
+        setup_django(work, url)
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        call_command("collectstatic", verbosity=0, interactive=False)  # pages name hashed files
+        say(f"bench/signing_cpu --database {options.database}")
+        say(f"CPU of this process per signature, by stage ({os.cpu_count()} CPUs):")
+        run(options.signers, sizes, options.rounds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if pg_admin:
+            from django.db import connections
+
+            connections.close_all()
+            _recreate_database(pg_admin, create=False)
+    return 0
+
+
+PG_DATABASE = "safepassage_signing_cpu"
+
+
+def _recreate_database(admin_url: str, create: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE}")
+        if create:
+            admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
