@@ -347,14 +347,26 @@ def build_letter_versions(build: PacketBuild) -> list[LetterVersion]:
 def forget_signature(petition_id: int, signature_id: int) -> int:
     """Take an erased signature out of every built packet that may hold it.
 
-    Called when a signer withdraws or an organiser erases a signature: the
-    packets of earlier builds that listed (or counted) it are deleted and set
-    back to pending, the build's ZIP is deleted and the build is marked
-    interrupted, so the organisers see that it must be resumed; resuming
-    builds those packets again without the signature. Returns how many
-    packets were reset.
+    Called when a signer withdraws or an organiser erases a signature; see
+    ``reset_builds``. Returns how many packets were reset.
     """
-    builds = PacketBuild.objects.filter(petition_id=petition_id, max_signature_id__gte=signature_id)
+    return reset_builds(petition_id, signature_id, f"signature {signature_id} erased")
+
+
+def reset_builds(petition_id: int, lowest_signature_id: int, why: str) -> int:
+    """Set back every built packet that may print a signature whose id is at least this one.
+
+    For a change that a built packet must not keep: an erasure, or a
+    moderation action (names withheld or shown again, signatures invalidated
+    or restored). The packets of the builds whose snapshot includes such a
+    signature are deleted and set back to pending, the build's ZIP is
+    deleted and the build is marked interrupted, so the organisers see that
+    it must be resumed; resuming builds those packets again from the
+    signatures as they are now. Returns how many packets were reset.
+    """
+    builds = PacketBuild.objects.filter(
+        petition_id=petition_id, max_signature_id__gte=lowest_signature_id
+    )
     reset = 0
     doomed: list[str] = []
     for build in builds:
@@ -371,15 +383,10 @@ def forget_signature(petition_id: int, signature_id: int) -> int:
         PacketBuild.objects.filter(pk=build.pk).update(
             status=PacketBuild.Status.PAUSED, zip_file="", zip_sha256="", finished_at=None
         )
-    # The files go only once the rows say so: a rolled-back erasure keeps both.
+    # The files go only once the rows say so: a rolled-back change keeps both.
     transaction.on_commit(lambda: _delete(doomed))
     if reset:
-        logger.info(
-            "signature %s erased: %d built packets of petition %s reset",
-            signature_id,
-            reset,
-            petition_id,
-        )
+        logger.info("%s: %d built packets of petition %s reset", why, reset, petition_id)
     return reset
 
 

@@ -11,6 +11,10 @@ state):
   campaign's totals drop once its statistics are refreshed, which every
   action here schedules.
 
+Every action, and its reversal, also sets back the built packets that may
+print a signature it changed (``packets.services.reset_builds``): a name
+withheld now must not stay in a packet built before.
+
 Organisers select a flood by e-mail domain, IP hash and/or time window (all
 given criteria must hold). The database never holds plain domains: the
 typed domain is canonicalised like a signer's address and hashed with the
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -189,13 +193,21 @@ def preview(petition: Petition, criteria: Mapping[str, Any]) -> int:
     )
 
 
-def _recount(petition: Petition) -> None:
-    """In the moderating transaction: the live counter at once, all statistics after commit."""
+def _changed(petition: Petition, action: ModerationAction, signature_ids: Sequence[int]) -> None:
+    """In the moderating transaction: what follows from changing these signatures.
+
+    The live counter is recounted at once and all statistics after commit;
+    built packets that may print any of them are set back (a name withheld
+    now must not stay in a packet built before), to be built again.
+    """
+    from safepassage.packets.services import reset_builds
     from safepassage.reports.tasks import refresh_campaign_stats
 
     campaign_id = petition.campaign_id
     counter.recount(petition.pk)
     transaction.on_commit(lambda: refresh_campaign_stats.enqueue(campaign_id))
+    if signature_ids:
+        reset_builds(petition.pk, min(signature_ids), f"moderation action {action.pk}")
 
 
 def _set_names(
@@ -235,7 +247,7 @@ def _set_names(
         pks = [pk for pk, _previous in targets]
         for start in range(0, len(pks), _BATCH):
             Signature.objects.filter(pk__in=pks[start : start + _BATCH]).update(name_withheld=hide)
-        _recount(petition)
+        _changed(petition, action, pks)
     return action
 
 
@@ -302,7 +314,7 @@ def invalidate(
             Signature.objects.filter(pk__in=pks[first : first + _BATCH]).update(
                 review_reason=action.marker
             )
-        _recount(petition)
+        _changed(petition, action, pks)
     return action
 
 
@@ -342,7 +354,8 @@ def reverse(action: ModerationAction, user: Any) -> int:
                     restored += Signature.objects.filter(
                         pk__in=pks[first : first + _BATCH], name_withheld=not previous_withheld
                     ).update(name_withheld=previous_withheld)
-        _recount(action.petition)
+        touched = [signature_id for (signature_id,) in entries.values_list("signature_id")]
+        _changed(action.petition, action, touched if restored else [])
     action.refresh_from_db()
     return restored
 
