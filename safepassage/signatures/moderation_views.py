@@ -129,6 +129,25 @@ def _petition(campaign: Campaign, slug: str | None) -> Petition:
     return petition
 
 
+def _warn_about_interrupted_builds(request: HttpRequest, petition: Petition) -> None:
+    """After an action: name the builds it set back (packets.services.reset_builds)."""
+    from safepassage.packets.models import PacketBuild
+
+    paused = PacketBuild.objects.filter(petition=petition, status=PacketBuild.Status.PAUSED).count()
+    if paused:
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d packet build of this petition is interrupted: its packets were deleted "
+                "and it must be resumed on the packets page before delivery.",
+                "%(n)d packet builds of this petition are interrupted: their packets were "
+                "deleted and they must be resumed on the packets page before delivery.",
+                paused,
+            )
+            % {"n": paused},
+        )
+
+
 def _page_url(campaign: Campaign, petition: Petition) -> str:
     return f"{reverse('moderation:index', args=[campaign.slug])}?petition={petition.slug}"
 
@@ -216,6 +235,7 @@ def names(request: HttpRequest, campaign: str) -> HttpResponse:
                 action.affected,
             )
         messages.success(request, text % {"n": action.affected})
+        _warn_about_interrupted_builds(request, petition)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -259,6 +279,7 @@ def invalidate(request: HttpRequest, campaign: str) -> HttpResponse:
             )
             % {"n": action.affected},
         )
+        _warn_about_interrupted_builds(request, petition)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -284,4 +305,5 @@ def reverse_action(request: HttpRequest, campaign: str, pk: int) -> HttpResponse
             )
             % {"id": action.pk, "n": restored},
         )
+        _warn_about_interrupted_builds(request, action.petition)
     return redirect(_page_url(the_campaign, action.petition))

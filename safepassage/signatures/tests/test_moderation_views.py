@@ -224,3 +224,29 @@ def test_admin_action_withholds_names_with_a_reason(world: dict[str, Any]) -> No
     joke.refresh_from_db()
     assert joke.name_withheld
     assert ModerationAction.objects.get().reason == "abusive"
+
+
+def test_an_action_tells_the_organiser_which_builds_to_resume(world: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    from safepassage.packets.models import PacketBuild
+
+    petition = world["petition"]
+    joke = world["sig"]["joke"]
+    build = PacketBuild.objects.create(
+        campaign=world["campaign"],
+        petition=petition,
+        status=PacketBuild.Status.DONE,
+        snapshot_at=timezone.now(),
+        max_signature_id=joke.pk,
+    )
+    client = client_for(world["users"]["organiser"])
+    response = client.post(
+        url(world, "names"),
+        {"petition": petition.slug, "signatures": [joke.pk], "reason": "joke name", "kind": "hide"},
+    )
+    html = client.get(response["Location"]).content.decode()
+    build.refresh_from_db()
+    assert build.status == PacketBuild.Status.PAUSED
+    assert "1 packet build of this petition is interrupted" in html
+    assert "resumed on the packets page" in html
