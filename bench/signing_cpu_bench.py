@@ -190,7 +190,17 @@ def main(argv: list[str] | None = None) -> int:
             )
             _recreate_database(pg_admin, create=True)
             url = pg_admin.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-        os.environ.update({"ALLOWED_HOSTS": "testserver", "DEBUG": "0"})
+        # Production settings, as in bench/signing; every POST comes from one address
+        # and must count as a normal signature, not a throttled one.
+        os.environ.update(
+            {
+                "ALLOWED_HOSTS": "testserver",
+                "SAFEPASSAGE_DEBUG": "0",
+                "SAFEPASSAGE_DEMO": "0",
+                "THROTTLE_PER_IP": "100000000",
+                "THROTTLE_PER_PETITION": "100000000",
+            }
+        )
         setup_django(work, url)
         from django.core.management import call_command
 
