@@ -25,6 +25,7 @@ from safepassage.lib import crypto
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.mail import render
 from safepassage.outbox.models import Message
+from safepassage.outbox.pacing import pace
 
 logger = logging.getLogger(__name__)
 
@@ -91,9 +92,11 @@ def send_messages(message_ids: list[int]) -> dict[str, int]:
     outcomes: list[Outcome] = []
     mailed: set[int] = set()
     connection = get_connection()
+    mark = pace.cpu()
     try:
         for message in claimed:
             outcomes.append(_send_one(message, connection, mailed))
+            mark = pace.after_message(mark)
     finally:
         connection.close()
         _record(outcomes, token)

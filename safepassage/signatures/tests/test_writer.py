@@ -384,3 +384,73 @@ def test_the_writer_reports_how_it_keeps_up(petition, in_process_writer, caplog)
     clock.now += writer.REPORT_SECONDS
     the_writer._report.maybe_log(the_writer.batches, the_writer.rows)
     assert "3 signatures in 2 batches" in caplog.text and "1.5 per batch" in caplog.text
+
+
+# --------------------------------------------------------------------------- lingering
+
+
+def connect(the_writer: writer.Writer) -> Any:
+    """A web thread's connection to an in-process writer (accepted here, not by its thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        accepted = pool.submit(the_writer.listener.accept)
+        client = Client(the_writer.path, family="AF_UNIX", authkey=writer._authkey())
+        the_writer._clients.append(accepted.result(timeout=10))
+    return client
+
+
+@pytest.fixture
+def two_clients(in_process_writer: Any) -> Iterator[tuple[Any, Any]]:
+    the_writer, _ = in_process_writer
+    first, second = connect(the_writer), connect(the_writer)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_steady_stream_is_committed_in_fewer_bigger_batches(
+    petition, in_process_writer, two_clients, monkeypatch
+):
+    the_writer, _ = in_process_writer
+    first, second = two_clients
+    commit(the_writer, petition, "h0@example.org")  # the last commit has only just ended
+    lingered: list[float] = []
+
+    def linger(seconds: float) -> None:  # a submission arrives while the writer waits
+        lingered.append(seconds)
+        second.send(writer.to_wire(pending_for(petition, "h2@example.org")))
+
+    monkeypatch.setattr(writer, "pause", linger)
+    first.send(writer.to_wire(pending_for(petition, "h1@example.org")))
+    assert the_writer.serve_once(timeout=5) == 2
+    assert lingered == [the_writer.linger] == [0.005]  # SIGNING_WRITER_LINGER_MS's default
+    assert first.recv() is True and second.recv() is True
+    assert the_writer.batches == 2 and Signature.objects.count() == 3
+
+
+def test_the_first_signature_after_a_pause_is_committed_at_once(
+    petition, in_process_writer, two_clients, monkeypatch
+):
+    the_writer, clock = in_process_writer
+    first, _ = two_clients
+    commit(the_writer, petition, "i0@example.org")
+    clock.now += 1.0  # a second of quiet
+    monkeypatch.setattr(writer, "pause", lambda seconds: pytest.fail("lingered"))
+    first.send(writer.to_wire(pending_for(petition, "i1@example.org")))
+    assert the_writer.serve_once(timeout=5) == 1
+    assert first.recv() is True
+
+
+def test_no_linger_when_it_is_switched_off(petition, tmp_path, monkeypatch):
+    the_writer = writer.Writer(str(tmp_path / "off.sock"), linger=0)
+    try:
+        first = connect(the_writer)
+        commit(the_writer, petition, "j0@example.org")
+        monkeypatch.setattr(writer, "pause", lambda seconds: pytest.fail("lingered"))
+        first.send(writer.to_wire(pending_for(petition, "j1@example.org")))
+        assert the_writer.serve_once(timeout=5) == 1
+        assert first.recv() is True
+        first.close()
+    finally:
+        the_writer.listener.close()
