@@ -6,8 +6,10 @@ on SQLite it holds the database's write lock all that time, so the other web
 processes wait too. The writer is a single-threaded process of its own. Web
 threads send it their validated submissions over a Unix socket and wait; it
 writes everything that arrived during the previous commit in one transaction
-(``services.write_batch``) and answers each thread only after that
-transaction is durable, so an acknowledged signature survives a crash. The
+(``services.write_batch``; while submissions keep coming it first waits a
+few milliseconds for more, see ``Writer.serve_once``) and answers each
+thread only after that transaction is durable, so an acknowledged signature
+survives a crash. The
 tasks that send the confirmation mail are enqueued for many batches at once
 (``MailTasks``).
 
