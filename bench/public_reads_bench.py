@@ -27,10 +27,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -105,46 +103,15 @@ def check_page(url: str, expect: str) -> int:
     return len(body)
 
 
-def _blank_new_columns(
-    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
-) -> Any:
-    """Give text columns that populate() does not know yet (newer than it) an empty value.
-
-    populate() inserts rows with a fixed column list; a column added to
-    Signature later without a database default would make that insert fail.
-    """
-    from django.db import connection
-
-    prefix = "INSERT INTO signatures_signature ("
-    if sql.startswith(prefix):
-        head, values = sql.removeprefix(prefix).split(") VALUES (", 1)
-        known = {name.strip() for name in head.split(",")}
-        with connection.cursor() as cursor:
-            table = connection.introspection.get_table_description(cursor, "signatures_signature")
-        missing = [
-            column.name
-            for column in table
-            if column.name not in known
-            and not column.null_ok
-            and column.name != "id"
-            and column.default is None
-        ]
-        if missing:
-            blanks = ", ".join("''" for _ in missing)
-            sql = f"{prefix}{head}, {', '.join(missing)}) VALUES ({values[:-1]}, {blanks})"
-    return execute(sql, params, many, context)
-
-
 def set_up(signers: int, seed: int, database_url: str, route: bool) -> tuple[str, str, int]:
     """The database for the run; returns (campaign slug, petition slug, counted signatures)."""
     setup_django(ROOT / "var", database_url)  # the city index in var/ is shared, built once
     from django.core.management import call_command
-    from django.db import connection, connections
+    from django.db import connections
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    with connection.execute_wrapper(_blank_new_columns):
-        petition_id = populate(signers, seed)
+    petition_id = populate(signers, seed)
     say(f"  inserted in {time.perf_counter() - started:.1f} s")
 
     from safepassage.campaigns.models import Petition

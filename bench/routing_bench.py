@@ -130,11 +130,13 @@ def places(n_places: int, seed: int) -> list[tuple[str, str, str, float]]:
 
 def populate(n: int, seed: int) -> int:
     """Insert n confirmed signatures directly; returns the petition's id."""
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from safepassage.campaigns.demo import load_demo
     from safepassage.directory import bundled
+    from safepassage.lib.bulkinsert import insert
+    from safepassage.signatures.models import Signature
 
     petition = load_demo(2026)
     for report in bundled.import_prc():
@@ -145,50 +147,34 @@ def populate(n: int, seed: int) -> int:
     chosen = rng.choices(mix, weights=weights, k=n)
     say(f"  {len(mix)} distinct places; inserting {n:,} confirmed signatures")
     now = timezone.now()
-    columns = (
-        "uuid, petition_id, status, first_name, last_name, city, region, country, "
-        "publish_name, contact, email_hash, email_encrypted, language, consent_version, "
-        "consent_hash, ip_hash, review_reason, created_at, confirmed_at, placement, source"
-    )
-    marks = ", ".join(["%s"] * 21)
-    sql = f"INSERT INTO signatures_signature ({columns}) VALUES ({marks})"  # noqa: S608
-    batch: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for i, (country, region, city, _) in enumerate(chosen):
-            batch.append(
-                (
-                    uuid.UUID(int=i + 1).hex
-                    if connection.vendor == "sqlite"
-                    else uuid.UUID(int=i + 1),
-                    petition.pk,
-                    "confirmed",
-                    "Signer",
-                    f"No. {i}",
-                    city,
-                    region,
-                    country,
-                    True,
-                    "count",
-                    f"{i:064x}",
-                    "",
-                    "en",
-                    "1",
-                    "x" * 64,
-                    "",
-                    "",
-                    now,
-                    now,
-                    "",
-                    "",
-                )
-            )
-            if len(batch) == 20_000:
-                with transaction.atomic():
-                    cursor.executemany(sql, batch)
-                batch = []
-        if batch:
+    batch: list[dict[str, Any]] = []
+    for i, (country, region, city, _) in enumerate(chosen):
+        # What the signing form stores; every other column gets the model's default,
+        # so the rows stay valid when the model gains a column.
+        batch.append(
+            {
+                "uuid": uuid.UUID(int=i + 1),
+                "petition_id": petition.pk,
+                "status": "confirmed",
+                "first_name": "Signer",
+                "last_name": f"No. {i}",
+                "city": city,
+                "region": region,
+                "country": country,
+                "publish_name": True,
+                "contact": "count",
+                "email_hash": f"{i:064x}",
+                "language": "en",
+                "consent_version": "1",
+                "consent_hash": "x" * 64,
+                "created_at": now,
+                "confirmed_at": now,
+            }
+        )
+        if len(batch) == 20_000 or i == n - 1:
             with transaction.atomic():
-                cursor.executemany(sql, batch)
+                insert(Signature, batch)
+            batch = []
     return petition.pk
 
 

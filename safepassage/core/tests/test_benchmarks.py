@@ -1,0 +1,85 @@
+"""Every benchmark in bench/ still runs, end to end, at a size of seconds.
+
+The figures in docs/performance.md are only as good as the scripts that
+produce them, and those scripts write rows straight into the tables, so a
+new column or setting can break them without any other test noticing (as
+bench/routing once did). Nothing here is timed: each run is checked for
+what it must always print, whatever the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from django.conf import settings
+
+from conftest import ROOT, require
+
+pytestmark = pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+    reason="the benchmarks choose their own databases; the SQLite pass runs them",
+)
+
+
+def bench(name: str, *args: str) -> str:
+    # The benchmarks build their own settings; nothing of the test run's database may leak in.
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [str(ROOT / "bench" / name), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    return output
+
+
+def test_signing_benchmark_accounts_for_every_acknowledged_submission() -> None:
+    require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
+    output = bench(
+        "signing",
+        *("--db", "sqlite", "--connections", "4", "--seconds", "1", "--warmup", "0"),
+        *("--fixed-rate", "50", "--fixed-seconds", "1", "--grace", "1"),
+    )
+    checks = re.findall(r"\[rows (\d+) == acknowledged (\d+): OK\]", output)
+    assert len(checks) >= 3, output[-4000:]
+    assert int(checks[-1][0]) > 50
+    assert re.search(r"zero lost/duplicated rows +rows \d+ vs acknowledged \d+ +met", output)
+    assert re.search(r"zero errors +0 errors +met", output)
+
+
+def test_signing_cpu_benchmark_measures_each_stage() -> None:
+    output = bench("signing_cpu", "-n", "40", "--rounds", "1", "--sizes", "1,5")
+    for stage in ("web (form POST", "writer, batches of   1", "writer, batches of   5", "mail ("):
+        assert re.search(re.escape(stage) + r".*: \d+\.\d+ ms", output), (stage, output[-3000:])
+
+
+def test_routing_benchmark_routes_every_signer() -> None:
+    output = bench("routing", "-n", "3000")
+    assert "routed 3,000 signers in" in output, output[-3000:]
+    placed = re.search(r"placed by: (\{.*\})", output)
+    assert placed is not None, output[-3000:]
+    assert sum(int(n) for n in re.findall(r": (\d+)", placed.group(1))) == 3000
+
+
+def test_packets_benchmark_builds_every_packet() -> None:
+    output = bench("packets", "-n", "2000", "--skip-baseline")
+    built = re.search(r"packets: (\d+) \(done\), 2,000 signatures", output)
+    assert built is not None and int(built.group(1)) > 100, output[-3000:]
+
+
+def test_public_reads_benchmark_answers_every_page() -> None:
+    require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
+    output = bench("public_reads", "-n", "2000", "--seconds", "1", "--warmup", "0")
+    pages = ["campaign page", "counter JSON", "directory map"]
+    rows = re.findall(rf"^({'|'.join(pages)}) +[\d,]+ .* (\d+)$", output, re.M)
+    assert [page for page, _ in rows] == pages, output
+    assert all(errors == "0" for _, errors in rows), output[-3000:]
