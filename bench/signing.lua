@@ -1,12 +1,15 @@
 -- wrk script for bench/signing.
 --
--- Arguments after "--":  mode  path  csrf_cookie  csrf_field  run_id  send_seconds
+-- Arguments after "--":  mode  path  csrf_cookie  csrf_field  run_id  send_seconds  proofs
 --   csrf_cookie and csrf_field: the csrftoken cookie and the csrfmiddlewaretoken
 --                hidden field of one GET of the signing page (Django accepts the
 --                pair for any number of POSTs).
 --   mode "sign": POST a complete, valid signing form with a unique e-mail
 --                address per request; the expected answer is a 302 redirect.
 --   mode "get":  GET the path; the expected answer is 200.
+--   proofs:      "" or the prefix of files (one per thread, "<prefix><thread id>") of
+--                solved proof-of-work challenges, url-encoded, one per line
+--                (bench/signing --challenge); each request sends the next one.
 --
 -- Each connection stops sending new requests after send_seconds (the delay()
 -- hook parks it), while wrk itself runs a few seconds longer. Requests still
@@ -50,6 +53,12 @@ function init(args)
    local field = args[4]
    run_id = args[5]
    send_seconds = tonumber(args[6])
+   proofs = {}
+   if args[7] and args[7] ~= "" then
+      for line in io.lines(args[7] .. thread_id) do
+         if line ~= "" then table.insert(proofs, line) end
+      end
+   end
    expected = (mode == "sign") and 302 or 200
    sent = 0
    parks = 0
@@ -84,7 +93,11 @@ function request()
    sent = sent + 1
    if mode == "sign" then
       local email = string.format("bench-%s-t%d-%d%%40example.org", run_id, thread_id, sent)
-      return wrk.format("POST", path, post_headers, body_prefix .. email)
+      local body = body_prefix .. email
+      if #proofs > 0 then
+         body = body .. "&altcha=" .. proofs[((sent - 1) % #proofs) + 1]
+      end
+      return wrk.format("POST", path, post_headers, body)
    end
    return wrk.format("GET", path)
 end

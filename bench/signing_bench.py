@@ -57,12 +57,15 @@ from signing_env import (
     wait_mail_drained,
 )
 from signing_load import (
+    PROOFS_PER_SECOND,
     ensure_wrk,
+    fetch_challenge,
     finish_profilers,
     load_signing_form,
     run_fixed_rate,
     run_wrk,
     sign_once,
+    solve_proofs,
     start_profilers,
 )
 from signing_report import (
@@ -75,7 +78,17 @@ from signing_report import (
     write_markdown,
 )
 
+from safepassage.lib import pow
+
 # --------------------------------------------------------------------------- one database
+
+# The difficulty with --challenge: the server's cost does not depend on it, and a lower
+# one lets this script solve tens of thousands of challenges before the load in seconds.
+CHALLENGE_MAX_NUMBER = 1000
+SET_BOT_CHALLENGE = (
+    "from safepassage.campaigns.models import Petition;"
+    " Petition.objects.update(bot_challenge='{mode}')"
+)
 
 
 @dataclass
@@ -95,6 +108,7 @@ class Options:
     pg_admin_url: str
     keep: bool
     py_spy_dir: Path | None
+    challenge: bool = False
 
 
 def after_run(
@@ -123,6 +137,9 @@ def bench_database(
     database = Database(kind, data_dir, options.pg_admin_url)
     port = free_port()
     env = production_env(data_dir, port, database.url)
+    if options.challenge:
+        # The browser's work only: the server verifies any solution with one hash and one HMAC.
+        env["BOT_CHALLENGE_MAX_NUMBER"] = str(CHALLENGE_MAX_NUMBER)
     say(f"\n=== {kind}: data in {data_dir}, server on {HOST}:{port}")
     try:
         database.create()
@@ -130,6 +147,9 @@ def bench_database(
         manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
         demo = manage(app_dir, env, "load_demo").strip()
         say(f"  {demo}")
+        mode = "always" if options.challenge else "off"
+        manage(app_dir, env, "shell", "-c", SET_BOT_CHALLENGE.format(mode=mode))
+        say(f"  bot challenge: {mode}")
         match = re.search(r"https?://[^/\s]+(/\S*)", demo)
         if not match:
             raise BenchError(f"cannot find the petition URL in load_demo's output: {demo!r}")
@@ -141,7 +161,8 @@ def bench_database(
             say(f"  started: {' '.join(app.command)}")
             say(f"  workers: pids {app.worker_pids()}; mail worker pid {app.worker.pid}")
             try:
-                measure(app, database, report, path, options, wrk)
+                key = pow.derive_key(env["SECRET_KEY"]) if options.challenge else None
+                measure(app, database, report, path, options, wrk, key)
             except Exception:  # not on Ctrl-C: the logs would only be noise
                 say(app.tail_logs())
                 raise
@@ -157,14 +178,26 @@ def measure(
     path: str,
     options: Options,
     wrk: str,
+    key: bytes | None = None,
 ) -> None:
     ledger = Ledger(database, report)
     meter = CpuMeter(app, database)
     form = load_signing_form(app.port, path)
+    if key is not None:
+        challenge = fetch_challenge(app.port, path)
+        number = pow.solve(challenge)
+        assert number is not None
+        form.proofs.append(pow.payload(challenge, number))
     status = sign_once(app.port, form, f"sanity-{secrets.token_hex(4)}@example.org")
     if status != 302:
         raise BenchError(f"a valid signing POST answered {status}, not 302: see the logs")
     ledger.check(app, None, 1)
+    if key is not None:
+        runs = len(options.connections) + (1 if options.warmup else 0)
+        count = PROOFS_PER_SECOND * (options.seconds * runs + options.warmup)
+        count += round(options.fixed_rate * options.fixed_seconds) + 10
+        say(f"\n  solving {count:,} proof-of-work challenges (maxnumber {CHALLENGE_MAX_NUMBER})")
+        form.proofs = solve_proofs(key, count, CHALLENGE_MAX_NUMBER, 3600)
 
     def wrk_run(label: str, mode: str, target: str, connections: int, seconds: int) -> LoadRun:
         return run_wrk(
@@ -206,6 +239,12 @@ def measure(
     say(describe(floor))
     report.floor = floor
     after_run(app, database, ledger, floor, options)
+    held = database.query(
+        "SELECT count(*) FROM signatures_signature WHERE review_reason LIKE '%proof of work%'"
+    )[0][0]
+    say(f"\n  signatures held for a missing or reused proof of work: {held}")
+    if key is not None and held:
+        raise BenchError(f"{held} submissions were held for their proof of work: see above")
 
 
 # --------------------------------------------------------------------------- main
@@ -250,6 +289,11 @@ def parse_args(argv: list[str]) -> tuple[Options, Path | None]:
         help="profile the server (--gil) and the mail worker with py-spy during signing runs,"
         " keep the raw folded stacks in DIR and print a summary (.venv/bin/pip install py-spy)",
     )  # fmt: skip
+    parser.add_argument(
+        "--challenge", action="store_true",
+        help="switch the petition's bot challenge on and post a solved proof of work with every"
+        " submission (solved beforehand; without it the challenge is switched off)",
+    )  # fmt: skip
     parser.add_argument("--markdown", type=Path, default=None, help="also write tables here")
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.connections.split(",") if level.strip()]
@@ -273,6 +317,7 @@ def parse_args(argv: list[str]) -> tuple[Options, Path | None]:
         pg_admin_url=args.pg_admin_url,
         keep=args.keep,
         py_spy_dir=args.py_spy,
+        challenge=args.challenge,
     ), args.markdown
 
 

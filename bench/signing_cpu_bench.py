@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
                 "SAFEPASSAGE_DEMO": "0",
                 "THROTTLE_PER_IP": "100000000",
                 "THROTTLE_PER_PETITION": "100000000",
+                "THROTTLE_PER_NETWORK": "100000000",
+                "THROTTLE_PER_DOMAIN": "100000000",
+                # Every POST is a normal one: no surge switches the bot checks on.
+                "BOT_CHALLENGE_SURGE_PER_MINUTE": "100000000",
             }
         )
         setup_django(work, url)

@@ -201,6 +201,8 @@ def production_env(data_dir: Path, port: int, database_url: str) -> dict[str, st
             "SITE_URL": f"http://{HOST}:{port}",
             "THROTTLE_PER_IP": "100000000",
             "THROTTLE_PER_PETITION": "100000000",
+            "THROTTLE_PER_NETWORK": "100000000",
+            "THROTTLE_PER_DOMAIN": "100000000",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "PYTHONUNBUFFERED": "1",
         }

@@ -7,6 +7,7 @@ Both send the form a browser would, with the CSRF pair of one page load.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import http.cookies
 import json
@@ -15,6 +16,7 @@ import resource
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.parse
 from collections import Counter
@@ -25,6 +27,8 @@ from typing import Any
 import fixed_rate
 from signing_env import HOST, VENV_BIN, Application, BenchError, process_cpu, say
 from signing_report import CpuMeter, LoadRun
+
+from safepassage.lib import pow
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "signing.lua"
 
@@ -39,6 +43,12 @@ class SigningForm:
     path: str
     cookie: str
     field: str
+    # Solved proof-of-work challenges (--challenge), each used by one submission.
+    proofs: list[str] = dataclasses.field(default_factory=list)
+
+    def take(self, count: int) -> list[str]:
+        taken, self.proofs[:] = self.proofs[:count], self.proofs[count:]
+        return taken
 
     def body(self, email: str) -> bytes:
         fields = {
@@ -52,6 +62,8 @@ class SigningForm:
             "contact": "count",
             "publish_name": "yes",
         }
+        if self.proofs:
+            fields["altcha"] = self.proofs.pop()
         return urllib.parse.urlencode(fields).encode()
 
     def request(self, port: int, email: str) -> bytes:
@@ -110,6 +122,42 @@ def sign_once(port: int, form: SigningForm, email: str) -> int:
         return response.status
     finally:
         conn.close()
+
+
+# --------------------------------------------------------------------------- proof of work
+
+
+def fetch_challenge(port: int, path: str) -> dict[str, object]:
+    """A challenge from the server's endpoint, as the signing page's script gets one."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", path.rstrip("/") + "/challenge.json")
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise BenchError(f"the challenge endpoint answered {response.status}")
+    challenge: dict[str, object] = json.loads(body)
+    return challenge
+
+
+def solve_proofs(key: bytes, count: int, max_number: int, lifetime: int) -> list[str]:
+    """Create and solve ``count`` challenges as the server would, before the load starts.
+
+    They are made here with the server's key (derived from its SECRET_KEY as
+    the server derives it) rather than fetched one by one, so the load is
+    only signing; the sanity check first signs with one fetched from the
+    server, which proves the two agree. The server verifies each with one
+    hash and one HMAC, whatever the difficulty.
+    """
+    proofs = []
+    for _ in range(count):
+        challenge = pow.create_challenge(key, max_number, lifetime)
+        number = pow.solve(challenge)
+        assert number is not None
+        proofs.append(pow.payload(challenge, number))
+    return proofs
 
 
 # --------------------------------------------------------------------------- load generators
@@ -175,6 +223,8 @@ def run_wrk(
     command += [str(LUA_SCRIPT), app.base_url + path, "--", mode, path, form.cookie, form.field]
     command += [run_id]
     command += [str(seconds)]
+    proof_files = _write_proofs(form, min(threads, connections), seconds) if mode == "sign" else ""
+    command += [proof_files]
     before = children_cpu()
     meter.start()
     wrk_process = subprocess.Popen(
@@ -219,6 +269,22 @@ def run_wrk(
         cpu=cpu,
         loadgen_cpu_seconds=wrk_cpu,
     )
+
+
+# Proofs handed to one wrk run: more than its signing rate could use (else they repeat).
+PROOFS_PER_SECOND = 2500
+
+
+def _write_proofs(form: SigningForm, threads: int, seconds: int) -> str:
+    """One file of url-encoded proofs per wrk thread; the prefix of their names ("": none)."""
+    if not form.proofs:
+        return ""
+    directory = Path(tempfile.mkdtemp(prefix="signing-proofs-"))
+    proofs = form.take(PROOFS_PER_SECOND * seconds)
+    for thread in range(threads):
+        lines = [urllib.parse.quote(proof, safe="") for proof in proofs[thread::threads]]
+        (directory / f"proofs-{thread + 1}").write_text("\n".join(lines) + "\n")
+    return str(directory / "proofs-")
 
 
 def run_fixed_rate(

@@ -1,10 +1,29 @@
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.db.models import Q
+from django.http import HttpRequest
+
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin, scope_campaign_ids
 from safepassage.campaigns.models import Campaign, Organisation, Petition, PetitionText
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin[Organisation]):
+class OrganisationAdmin(CampaignScopedAdmin):
+    """Organisations of the user's campaigns, and those in no campaign yet (to be linked).
+
+    One shared with a campaign the user does not organise is read only to them.
+    """
+
+    def campaign_q(self, campaign_ids: frozenset[int]) -> Q:
+        return Q(campaigns__in=campaign_ids) | Q(campaigns__isnull=True)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None or request.user.is_superuser:
+            return super().has_change_permission(request, obj)
+        others = obj.campaigns.exclude(pk__in=scope_campaign_ids(request))
+        return super().has_change_permission(request, obj) and not others.exists()
+
     list_display = ["name", "website", "phone"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -13,18 +32,34 @@ class OrganisationAdmin(admin.ModelAdmin[Organisation]):
 class PetitionInline(admin.TabularInline[Petition, Campaign]):
     model = Petition
     extra = 0
-    fields = ["slug", "signature_goal", "opens_at", "closes_at", "default_language"]
+    fields = [
+        "slug",
+        "signature_goal",
+        "opens_at",
+        "closes_at",
+        "default_language",
+        "bot_challenge",
+    ]
     show_change_link = True
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin[Campaign]):
+class CampaignAdmin(CampaignScopedAdmin):
+    """A campaign's organisers change it; only superusers create or delete campaigns."""
+
+    campaign_lookup = "pk"
     list_display = ["title", "year", "day_of_action", "target_government", "status"]
     list_filter = ["status", "year"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["organisations"]
     inlines = [PetitionInline]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
 
 
 class PetitionTextInline(admin.StackedInline[PetitionText, Petition]):
@@ -33,9 +68,11 @@ class PetitionTextInline(admin.StackedInline[PetitionText, Petition]):
 
 
 @admin.register(Petition)
-class PetitionAdmin(admin.ModelAdmin[Petition]):
+class PetitionAdmin(CampaignScopedAdmin):
+    campaign_lookup = "campaign"
     list_display = ["slug", "campaign", "signature_goal", "opens_at", "closes_at", "confirmed"]
     list_select_related = ["campaign"]
+    list_filter = ["bot_challenge"]
     inlines = [PetitionTextInline]
 
     @admin.display(description="confirmed signatures")

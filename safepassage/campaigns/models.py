@@ -107,6 +107,13 @@ class PetitionQuerySet(models.QuerySet["Petition"]):
 
 
 class Petition(models.Model):
+    class BotChallenge(models.TextChoices):
+        """When the signing form asks for proof of work (signatures.botcheck)."""
+
+        OFF = "off", _("off")
+        ALWAYS = "always", _("always on")
+        AUTOMATIC = "automatic", _("on during a surge of signatures")
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="petitions")
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     signature_goal = models.PositiveIntegerField(_("signature goal"), default=0)
@@ -114,6 +121,16 @@ class Petition(models.Model):
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     default_language = models.CharField(
         _("default language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    bot_challenge = models.CharField(
+        _("bot challenge"),
+        max_length=10,
+        choices=BotChallenge,
+        default=BotChallenge.AUTOMATIC,
+        help_text=_(
+            "Proof of work and a hidden field against bots. Submissions without a solved"
+            " challenge are stored but held for review, and their mail waits for it."
+        ),
     )
 
     objects = PetitionQuerySet.as_manager()
@@ -128,6 +145,10 @@ class Petition(models.Model):
                 condition=Q(opens_at__isnull=True)
                 | Q(closes_at__isnull=True)
                 | Q(closes_at__gt=models.F("opens_at")),
+            ),
+            models.CheckConstraint(
+                name="petition_bot_challenge_valid",
+                condition=Q(bot_challenge__in=["off", "always", "automatic"]),
             ),
         ]
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from safepassage.events import ical, services
 from safepassage.events.models import RSVP
+from safepassage.lib.plainname import plain_name
 from safepassage.outbox.mail import Rendered, register, render_templates
 from safepassage.outbox.models import Message
 
@@ -25,6 +26,8 @@ def render_rsvp_confirm(message: Message) -> Rendered | None:
     event = rsvp.event
     context = {
         "rsvp": rsvp,
+        # The RSVP-er's own text reaches the mail only if it is plainly a name (lib.plainname).
+        "greeting_name": plain_name(rsvp.name),
         "event": event,
         "pending": rsvp.status == RSVP.Status.PENDING,
         "when": services.format_span(event),

@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import schedule_send
 
@@ -13,8 +14,20 @@ MESSAGE_FIELDS = (
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin[Message]):
-    """Delivery state of every mail; the recipient is never shown."""
+class MessageAdmin(CampaignScopedAdmin):
+    """Delivery state of every mail; the recipient is never shown.
+
+    A message belongs to the campaign of what it is about: a signature, an
+    RSVP, an invitation or a delivery.
+    """
+
+    def campaign_q(self, campaign_ids: frozenset[int]) -> Q:
+        return (
+            Q(signature__petition__campaign__in=campaign_ids)
+            | Q(rsvp__event__campaign__in=campaign_ids)
+            | Q(invitation__campaign__in=campaign_ids)
+            | Q(delivery__campaign__in=campaign_ids)
+        )
 
     list_display = ["pk", "kind", "status", "attempts", "last_error", "created_at", "sent_at"]
     list_filter = ["status", "kind"]

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from safepassage.lib.plainname import plain_name
 from safepassage.outbox.models import Message
 
 
@@ -60,6 +61,8 @@ def _signature_context(message: Message) -> dict[str, Any] | None:
     uuid = signature.uuid
     return {
         "signature": signature,
+        # The signer's own text reaches the mail only if it is plainly a name (lib.plainname).
+        "greeting_name": plain_name(signature.first_name),
         "petition": petition,
         "campaign": petition.campaign,
         "title": text.title if text else petition.campaign.title,

@@ -28,8 +28,12 @@ class Message(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
         WITHHELD = "withheld", _("withheld")
+        # Not sent until an organiser clears the submission's review (then "queued");
+        # senders and the housekeeping sweep never pick it up.
+        HELD = "held", _("held for review")
 
-    PENDING_STATUSES = (Status.QUEUED, Status.SENDING, Status.RETRY)
+    # Unsent and still carrying its recipient: what withholding a message stops.
+    PENDING_STATUSES = (Status.QUEUED, Status.SENDING, Status.RETRY, Status.HELD)
 
     kind = models.CharField(max_length=30, choices=Kind)
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
@@ -59,13 +63,14 @@ class Message(models.Model):
             models.CheckConstraint(
                 name="outbox_status_valid",
                 condition=Q(
-                    status__in=["queued", "sending", "retry", "sent", "failed", "withheld"]
+                    status__in=["queued", "sending", "retry", "sent", "failed", "withheld", "held"]
                 ),
             ),
             # Invariant 4 of the brief: a finished message keeps no address.
             models.CheckConstraint(
                 name="outbox_finished_has_no_recipient",
-                condition=Q(status__in=["queued", "sending", "retry"]) | Q(recipient_encrypted=""),
+                condition=Q(status__in=["queued", "sending", "retry", "held"])
+                | Q(recipient_encrypted=""),
             ),
         ]
         indexes = [

@@ -46,7 +46,7 @@ from safepassage.signatures.models import (
     ModerationEntry,
     Signature,
 )
-from safepassage.signatures.services import hash_domain
+from safepassage.signatures.services import hash_domain, release_mail, withhold_mail
 from safepassage.signatures.tokens import ip_hash as hash_ip
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "Criteria",
     "ModerationError",
     "canonical_domain",
+    "clear_review",
     "hide_names",
     "invalidate",
     "preview",
@@ -311,11 +312,45 @@ def invalidate(
         )
         pks = [pk for pk, _previous in targets]
         for first in range(0, len(pks), _BATCH):
-            Signature.objects.filter(pk__in=pks[first : first + _BATCH]).update(
-                review_reason=action.marker
-            )
+            batch = pks[first : first + _BATCH]
+            Signature.objects.filter(pk__in=batch).update(review_reason=action.marker)
+            # Fraud gets no more mail: unsent (and held) messages are cancelled, their
+            # addresses wiped. Reversing the action does not bring them back; a real
+            # signer can ask for the link again.
+            withhold_mail(batch)
         _changed(petition, action, pks)
     return action
+
+
+def clear_review(signatures: QuerySet[Signature]) -> tuple[int, int]:
+    """Count these signatures (clear their hold) and send the mail held with them.
+
+    Signatures invalidated by a moderation action are left alone: that is
+    undone by reversing the action, so its audit stays true. Returns how
+    many were cleared and how many were left for that reason.
+    """
+    with transaction.atomic():
+        moderated = signatures.filter(review_reason__startswith=MODERATION_MARKER).count()
+        held = list(
+            signatures.exclude(review_reason="")
+            .exclude(review_reason__startswith=MODERATION_MARKER)
+            .values_list("pk", "petition_id")
+        )
+        pks = [pk for pk, _petition in held]
+        cleared = 0
+        for first in range(0, len(pks), _BATCH):
+            batch = pks[first : first + _BATCH]
+            # Only those still held: an invalidation meanwhile wins.
+            cleared += (
+                Signature.objects.filter(pk__in=batch)
+                .exclude(review_reason="")
+                .exclude(review_reason__startswith=MODERATION_MARKER)
+                .update(review_reason="")
+            )
+            release_mail(batch)
+        for petition_id in sorted({petition_id for _pk, petition_id in held}):
+            counter.recount(petition_id)
+    return cleared, moderated
 
 
 def reverse(action: ModerationAction, user: Any) -> int:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
@@ -23,9 +23,9 @@ from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import schedule_send
 from safepassage.reports import counter
+from safepassage.signatures import throttle
 from safepassage.signatures.consent import CONSENT_VERSION, consent_hash
-from safepassage.signatures.models import Erasure, Signature
-from safepassage.signatures.throttle import review_reason
+from safepassage.signatures.models import Erasure, Signature, UsedChallenge
 from safepassage.signatures.tokens import ip_hash
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,12 @@ class PendingSignature:
 
     fields: dict[str, Any]
     recipient_encrypted: str
+    # The solved proof-of-work challenge (sha256 hex, expiry as Unix time) that vouched
+    # for this submission, if any: write_batch records it and holds a reuse for review.
+    used_challenge: tuple[str, int] | None = None
+    # The signing limits it counts against, when the writer counts them in the
+    # database (signatures.throttle); empty when they were counted in the cache.
+    limit_keys: throttle.LimitKeys = ()
 
 
 def hash_email(raw: str) -> str:
@@ -96,9 +102,18 @@ def write_batch(items: Sequence[PendingSignature]) -> Written:
     concurrent writer (another host's, on PostgreSQL) wins the race for a
     person, the unique constraint decides and the loser's submission becomes
     a repeat.
+
+    A new and a repeated signer cost the same statements, in the same order
+    (invariant 2 of the brief: no timing oracle): the limits' upsert, the
+    insert, the owners' lookup (run for every batch, though only repeats
+    need it) and one message insert per submission; only values differ.
+    A submission held for review gets its message "held": the sender skips
+    it until an organiser clears the review (``release_mail``).
     """
     if not items:
         return Written([], [])
+    hold_reused_challenges(items)
+    hold_over_limits(items)
     fresh: dict[tuple[int, str], PendingSignature] = {}
     for item in items:
         fresh.setdefault(_key(item), item)
@@ -110,11 +125,66 @@ def write_batch(items: Sequence[PendingSignature]) -> Written:
     )
     owners = {(petition_id, digest): pk for pk, petition_id, digest in inserted}
     created = [_key(item) in owners and fresh[_key(item)] is item for item in items]
-    missing = [item for item in items if _key(item) not in owners]
-    if missing:
-        owners.update(_owners(missing))
+    # For every batch, not only those with repeats: the same statements either way.
+    owners = {**_owners(items), **owners}
     ids = bulkinsert.insert(Message, _messages(items, created, owners))
     return Written(created, [pk for (pk,) in ids])
+
+
+def hold_over_limits(items: Sequence[PendingSignature]) -> None:
+    """Count the batch against the signing limits; hold every submission over one.
+
+    Only where the limits are counted in the database (THROTTLE_STORE):
+    with a cache they were counted in the request (``build_pending``).
+    """
+    if not throttle.in_database():
+        return
+    reasons = throttle.count_in_database([item.limit_keys for item in items])
+    for item, reason in zip(items, reasons, strict=True):
+        if reason:
+            item.fields["review_reason"] = _with_reason(item.fields["review_reason"], reason)
+
+
+def _with_reason(reasons: str, reason: str) -> str:
+    if reason in reasons:
+        return reasons
+    return "; ".join(r for r in (reasons, reason) if r)[:100]
+
+
+REUSED_CHALLENGE = "proof of work reused"
+
+
+def hold_reused_challenges(items: Sequence[PendingSignature]) -> None:
+    """Record the batch's solved challenges; hold for review every submission reusing one.
+
+    A solution vouches for one submission only: without this, one solved
+    challenge would let a bot post (and mail) any number of addresses. The
+    first submission with a challenge inserts it; a later one, in this batch
+    or any earlier one, finds it taken (``UsedChallenge``'s unique
+    constraint, in the same transaction as the signatures).
+    """
+    claims = [item for item in items if item.used_challenge is not None]
+    if not claims:
+        return
+    rows: dict[str, int] = {}
+    for item in claims:
+        assert item.used_challenge is not None
+        rows.setdefault(*item.used_challenge)
+    inserted = bulkinsert.insert(
+        UsedChallenge,
+        [{"challenge": challenge, "expires": expires} for challenge, expires in rows.items()],
+        on_conflict="ON CONFLICT (challenge) DO NOTHING",
+        returning=["challenge"],
+    )
+    won = {challenge for (challenge,) in inserted}
+    for item in claims:
+        assert item.used_challenge is not None
+        challenge = item.used_challenge[0]
+        if challenge in won:
+            won.discard(challenge)  # the first submission with it; any other is a reuse
+            continue
+        reasons = [item.fields["review_reason"], REUSED_CHALLENGE]
+        item.fields["review_reason"] = "; ".join(r for r in reasons if r)[:100]
 
 
 def _key(item: PendingSignature) -> tuple[int, str]:
@@ -128,6 +198,9 @@ def _messages(
     return [
         {
             "kind": Message.Kind.SIGNATURE_CONFIRM if is_new else Message.Kind.SIGNATURE_REPEAT,
+            "status": (
+                Message.Status.HELD if item.fields["review_reason"] else Message.Status.QUEUED
+            ),
             "signature_id": owners[_key(item)],
             "recipient_encrypted": item.recipient_encrypted,
             "language": item.fields["language"],
@@ -147,11 +220,22 @@ def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:
     for petition_id, digest in map(_key, items):
         by_petition.setdefault(petition_id, set()).add(digest)
     owners: dict[tuple[int, str], int] = {}
-    for petition_id, hashes in by_petition.items():
-        for digest, pk in Signature.objects.filter(
-            petition_id=petition_id, email_hash__in=hashes
-        ).values_list("email_hash", "pk"):
-            owners[(petition_id, digest)] = pk
+    # Plain SQL: it runs for every batch, and the ORM's building and compiling
+    # of the query cost the writer more CPU than the database's index probe.
+    quote = connection.ops.quote_name
+    table = quote(Signature._meta.db_table)
+    email_hash, pk, petition = quote("email_hash"), quote("id"), quote("petition_id")
+    with connection.cursor() as cursor:
+        for petition_id, hashes in by_petition.items():
+            ordered = sorted(hashes)
+            # Only the model's own table and column names are formatted in.
+            cursor.execute(
+                f"SELECT {email_hash}, {pk} FROM {table} "  # noqa: S608
+                f"WHERE {petition} = %s AND {email_hash} IN ({', '.join(['%s'] * len(ordered))})",
+                [petition_id, *ordered],
+            )
+            for digest, signature_id in cursor.fetchall():
+                owners[(petition_id, digest)] = int(signature_id)
     return owners
 
 
@@ -177,13 +261,26 @@ def insert_allowing_races(rows: list[Signature], owners: dict[tuple[int, str], i
 
 
 def build_pending(
-    petition: Petition, data: dict[str, Any], canonical: CanonicalEmail, ip: str, language: str
+    petition: Petition,
+    data: dict[str, Any],
+    canonical: CanonicalEmail,
+    ip: str,
+    language: str,
+    extra_reason: str = "",
 ) -> PendingSignature:
-    """Turn a valid form into an unsaved signature with its consent record."""
+    """Turn a valid form into an unsaved signature with its consent record.
+
+    ``extra_reason``, when given, holds the signature for review too.
+    """
     digest = ip_hash(ip)
-    reasons = [review_reason(petition.pk, digest)]
+    domain_digest = hash_domain(canonical.domain)
+    keys = throttle.limit_keys(petition.pk, digest, ip_hash(throttle.network(ip)), domain_digest)
+    in_database = throttle.in_database()
+    # Counted by the writer, in the database, or here in the (shared) cache.
+    reasons = ["" if in_database else throttle.count_in_cache(keys)]
     if canonical.lookalike:
         reasons.append("look-alike e-mail domain")
+    reasons.append(extra_reason)
     contact = data["contact"]
     return PendingSignature(
         fields={
@@ -196,7 +293,7 @@ def build_pending(
             "publish_name": data["publish_name"] == "yes",
             "contact": contact,
             "email_hash": email_hash(canonical, settings.SIGNER_HASH_KEY),
-            "email_domain_hash": hash_domain(canonical.domain),
+            "email_domain_hash": domain_digest,
             "email_encrypted": (
                 crypto.encrypt(data["email"]) if contact != Signature.Contact.COUNT_ONLY else ""
             ),
@@ -207,6 +304,7 @@ def build_pending(
             "review_reason": "; ".join(r for r in reasons if r)[:100],
         },
         recipient_encrypted=crypto.encrypt(data["email"]),
+        limit_keys=keys if in_database else (),
     )
 
 
@@ -267,8 +365,26 @@ def confirm(signature: Signature) -> bool:
     return updated == 1
 
 
+def release_mail(signature_ids: Sequence[int]) -> int:
+    """Send the mail held with these signatures (their review was cleared); how many.
+
+    Inside the caller's transaction; the sending task starts when it commits.
+    """
+    ids = list(
+        Message.objects.filter(
+            signature_id__in=signature_ids, status=Message.Status.HELD
+        ).values_list("pk", flat=True)
+    )
+    if ids:
+        Message.objects.filter(pk__in=ids, status=Message.Status.HELD).update(
+            status=Message.Status.QUEUED, next_attempt_at=timezone.now()
+        )
+        schedule_send(ids)
+    return len(ids)
+
+
 def withhold_mail(signature_ids: Sequence[int]) -> None:
-    """Cancel unsent mail about these signatures and wipe its recipients."""
+    """Cancel unsent mail about these signatures (held mail too) and wipe its recipients."""
     Message.objects.filter(
         signature_id__in=signature_ids, status__in=Message.PENDING_STATUSES
     ).update(status=Message.Status.WITHHELD, recipient_encrypted="")
@@ -282,12 +398,17 @@ def erase(signature: Signature, reason: str) -> None:
         )
         withhold_mail([signature.pk])
         Signature.objects.filter(pk=signature.pk).delete()
-        if signature.status == Signature.Status.CONFIRMED:
-            from safepassage.packets.services import forget_signature
-
-            forget_signature(signature.petition_id, signature.pk)
+        _forget_in_packets(signature)
         counter.recount(signature.petition_id)
     logger.info("signature %s erased (%s)", signature.pk, reason)
+
+
+def _forget_in_packets(signature: Signature) -> None:
+    """Take an erased, confirmed signature out of the built packets that may print it."""
+    if signature.status == Signature.Status.CONFIRMED:
+        from safepassage.packets.services import forget_signature
+
+        forget_signature(signature.petition_id, signature.pk)
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:
@@ -309,15 +430,34 @@ def expire_unconfirmed(now: datetime | None = None) -> int:
                 .delete()[1]
                 .get("signatures.Signature", 0)
             )
+    # Held mail no one cleared in that time (e.g. "signed again" mail held with
+    # a repeat submission, whose own signature was never held) is dropped too.
+    Message.objects.filter(status=Message.Status.HELD, next_attempt_at__lt=cutoff).update(
+        status=Message.Status.WITHHELD, recipient_encrypted=""
+    )
     if total:
         logger.info("expired %d unconfirmed signatures", total)
     return total
 
 
 def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
-    """Apply tombstones (petition id, hash, erased at, reason) again, e.g. after a restore."""
+    """Apply tombstones (petition id, hash, erased at, reason) again, e.g. after a restore.
+
+    Every signature a tombstone covers (same petition and hash, made before
+    the erasure) is deleted again, its unsent mail withheld and its packets
+    reset, as ``erase`` does. Tombstones of petitions that no longer exist
+    are skipped (their signatures went with them). Returns how many
+    signatures were deleted.
+    """
     removed = 0
+    petitions = set(
+        Petition.objects.filter(pk__in={r[0] for r in records}).values_list("pk", flat=True)
+    )
+    skipped = 0
     for petition_id, digest, erased_at, reason in records:
+        if petition_id not in petitions:
+            skipped += 1
+            continue
         with transaction.atomic():
             if not Erasure.objects.filter(
                 petition_id=petition_id, email_hash=digest, erased_at=erased_at
@@ -325,11 +465,19 @@ def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
                 Erasure.objects.create(
                     petition_id=petition_id, email_hash=digest, erased_at=erased_at, reason=reason
                 )
-            for signature in Signature.objects.filter(
-                petition_id=petition_id, email_hash=digest, created_at__lte=erased_at
-            ):
+            doomed = list(
+                Signature.objects.filter(
+                    petition_id=petition_id, email_hash=digest, created_at__lte=erased_at
+                )
+            )
+            for signature in doomed:
                 withhold_mail([signature.pk])
+                _forget_in_packets(signature)
                 signature.delete()
-                removed += 1
-            counter.recount(petition_id)
+            if doomed:
+                # A tombstone already applied changes nothing: no recount for it.
+                counter.recount(petition_id)
+            removed += len(doomed)
+    if skipped:
+        logger.info("skipped %d erasures of petitions that no longer exist", skipped)
     return removed

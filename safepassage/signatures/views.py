@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Petition, public_counter, public_petition
 from safepassage.letters import personal
-from safepassage.signatures import services
+from safepassage.signatures import botcheck, services
 from safepassage.signatures.consent import privacy_promise
 from safepassage.signatures.forms import ResendForm, SignForm
 from safepassage.signatures.models import Signature
@@ -51,10 +51,17 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             status = 409
         elif form.is_valid():
             assert form.canonical is not None
+            verdict = botcheck.assess(petition, request.POST)
             try:
                 pending = services.build_pending(
-                    petition, form.cleaned_data, form.canonical, client_ip(request), language
+                    petition,
+                    form.cleaned_data,
+                    form.canonical,
+                    client_ip(request),
+                    language,
+                    extra_reason=verdict.reason,
                 )
+                pending.used_challenge = verdict.used_challenge
                 services.submit(pending)
             except Exception:
                 logger.exception("could not store a signature for petition %s", petition.pk)
@@ -70,8 +77,25 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         "count": figures["confirmed"],
         "paper": figures["paper"],
         "promise": privacy_promise(),
+        "honeypot_field": botcheck.HONEYPOT_FIELD,
+        "solution_field": botcheck.SOLUTION_FIELD,
+        "challenge_offered": botcheck.offered(petition),
     }
     return render(request, "signatures/sign.html", context, status=status)
+
+
+@never_cache
+@require_GET
+def challenge(request: HttpRequest, slug: str) -> JsonResponse:
+    """A fresh proof-of-work challenge for the signing page's script (no cookie, never cached).
+
+    Served apart from the page so that the page stays the same for everyone;
+    the script asks for it only when the page offers one.
+    """
+    petition = _petition(slug)
+    if not botcheck.offered(petition):
+        return JsonResponse({"detail": "No challenge for this petition."}, status=404)
+    return JsonResponse(botcheck.new_challenge())
 
 
 @require_GET

@@ -37,6 +37,7 @@ from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.services import schedule_send
 from safepassage.signatures.models import Signature
 from safepassage.signatures.services import PendingSignature, write_batch
+from safepassage.signatures.throttle import LimitKeys
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +76,28 @@ def _authkey() -> bytes:
     ).digest()
 
 
-def to_wire(pending: PendingSignature) -> tuple[dict[str, Any], str]:
-    return pending.fields, pending.recipient_encrypted
+Wire = tuple[dict[str, Any], str, tuple[str, int] | None, LimitKeys]
 
 
-def from_wire(payload: tuple[dict[str, Any], str]) -> PendingSignature:
-    fields, recipient_encrypted = payload
+def to_wire(pending: PendingSignature) -> Wire:
+    return (
+        pending.fields,
+        pending.recipient_encrypted,
+        pending.used_challenge,
+        pending.limit_keys,
+    )
+
+
+def from_wire(payload: Wire) -> PendingSignature:
+    fields, recipient_encrypted, used_challenge, limit_keys = payload
     if not fields.keys() <= _FIELDS:
         raise ValueError("a web process and the writer run different versions of the code")
-    return PendingSignature(fields=fields, recipient_encrypted=recipient_encrypted)
+    return PendingSignature(
+        fields=fields,
+        recipient_encrypted=recipient_encrypted,
+        used_challenge=used_challenge,
+        limit_keys=limit_keys,
+    )
 
 
 # --------------------------------------------------------------------------- the writer process

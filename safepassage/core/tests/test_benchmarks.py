@@ -83,3 +83,13 @@ def test_public_reads_benchmark_answers_every_page() -> None:
     rows = re.findall(rf"^({'|'.join(pages)}) +[\d,]+ .* (\d+)$", output, re.M)
     assert [page for page, _ in rows] == pages, output
     assert all(errors == "0" for _, errors in rows), output[-3000:]
+
+
+def test_oracle_benchmark_reports_both_medians_their_difference_and_a_p_value() -> None:
+    output = bench("oracle", "-n", "20", "--warmup", "5", "--rounds", "200")
+    assert "samples: 20 new, 20 already signed, alternating" in output, output[-3000:]
+    for label in ("median new:", "median already signed:"):
+        assert re.search(re.escape(label) + r" +\d+\.\d+ ms", output), (label, output[-3000:])
+    assert re.search(r"difference \(already signed - new\): [+-]\d+\.\d+ ms", output), output
+    p_value = re.search(r"p-value \((?:Mann-Whitney U|permutation test.*)\): ([\d.e+-]+)", output)
+    assert p_value is not None and 0 < float(p_value.group(1)) <= 1, output[-3000:]

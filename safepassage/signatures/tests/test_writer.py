@@ -152,8 +152,8 @@ def test_the_writer_refuses_strangers(writer_socket, petition):
 def test_a_submission_from_other_code_is_refused_not_written(writer_socket, petition):
     path, _ = writer_socket
     client = Client(path, family="AF_UNIX", authkey=writer._authkey())
-    fields, recipient = writer.to_wire(pending_for(petition, "skew@example.org"))
-    client.send(({**fields, "colour": "blue"}, recipient))
+    fields, recipient, *rest = writer.to_wire(pending_for(petition, "skew@example.org"))
+    client.send(({**fields, "colour": "blue"}, recipient, *rest))
     assert client.recv() == ("error", "unreadable submission")
     client.close()
     assert not Signature.objects.exists()
