@@ -3,11 +3,18 @@
 # generates local secrets once. Safe to run again: it only does what is missing.
 
 set -euo pipefail
+# Everything the scripts and the processes they start write (database, packets,
+# demo mail, logs, secrets, .venv, collected static files) is this user's only:
+# files 0600, directories 0700. The application serves its static files itself
+# (WhiteNoise, same user), so nothing needs to be readable by another account.
+umask 077
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 mkdir -p "$ROOT/var"
+# A checkout from before the mask may hold 0644 files under var/: close the door on them.
+chmod go-rwx "$ROOT/var"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 warn() { printf '\033[1;33m!!! %s\033[0m\n' "$*" >&2; }

@@ -28,12 +28,15 @@ from safepassage.campaigns.models import Campaign, Organisation, Petition
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.events import services as events
 from safepassage.events.models import Event
+from safepassage.lib.smallcounts import PublicCount, public_count
 from safepassage.reports.models import AfterActionReport
 from safepassage.reports.stats import stats_for, summed
 
 router = Router(tags=["public"])
 
 ERRORS: dict[int, type[schemas.Error]] = {
+    # Text in the query or body that is not clean UTF-8 (core.middleware.ValidTextMiddleware).
+    400: schemas.Error,
     404: schemas.Error,
     422: schemas.Error,
     429: schemas.Error,
@@ -144,17 +147,27 @@ def counts(campaign: Campaign, petition: Petition | None = None) -> dict[str, An
             pk__in=[int(pk) for pk in by_mission if pk]
         ).values_list("pk", "key", "name")
     }
-    rows: list[tuple[int, str | None, str | None]] = []
+    rows: list[tuple[PublicCount, str | None, str | None]] = []
     for pk, count in by_mission.items():
         mission_key, name = missions.get(pk, (None, None))
-        rows.append((count, mission_key, name))
-    rows.sort(key=lambda row: (-row[0], row[1] or ""))
+        rows.append((public_count(count), mission_key, name))
+    # Small figures are hidden and rank alike (lib/smallcounts.py); the total is exact.
+    rows.sort(key=lambda row: (-row[0].rank, row[1] or ""))
+    countries = sorted(
+        ((code, public_count(n)) for code, n in by_country.items()),
+        key=lambda item: (-item[1].rank, item[0]),
+    )
     return {
         "campaign": campaign.slug,
         "petition": petition.slug if petition else None,
         "total": sum(by_country.values()),
-        "by_country": [{"country": c, "count": n} for c, n in by_country.items()],
-        "by_mission": [{"mission": k, "name": name, "count": n} for n, k, name in rows],
+        "by_country": [
+            {"country": c, "count": n.value, "fewer_than": n.fewer_than} for c, n in countries
+        ],
+        "by_mission": [
+            {"mission": k, "name": name, "count": n.value, "fewer_than": n.fewer_than}
+            for n, k, name in rows
+        ],
         "as_of": stats.refreshed_at,
     }
 
@@ -468,13 +481,19 @@ def report_out(report: AfterActionReport) -> dict[str, Any]:
             "name": row["name"],
             "city": row["city"],
             "country": row["country"],
-            "signatures": row["signatures"],
+            "signatures": public_count(row["signatures"]).value,
+            "fewer_than": public_count(row["signatures"]).fewer_than,
             "delivery_status": row["status"] or None,
             "delivered_on": row["delivered_on"],
             "responses": row["responses"] if shown.get("responses") else [],
         }
         for row in data["missions"]
     ]
+    missions.sort(key=lambda row: (-(row["signatures"] or 0), row["country"], row["mission"]))
+    countries = sorted(
+        ((code, public_count(n)) for code, n in data["by_country"]),
+        key=lambda item: (-item[1].rank, item[0]),
+    )
     return {
         **report_summary_out(report),
         "introduction": frozen["introduction"],
@@ -485,7 +504,9 @@ def report_out(report: AfterActionReport) -> dict[str, Any]:
         "per_day": [{"day": day, "count": n} for day, n in data["per_day"].items()]
         if shown.get("chart")
         else [],
-        "by_country": [{"country": code, "count": n} for code, n in data["by_country"]]
+        "by_country": [
+            {"country": code, "count": n.value, "fewer_than": n.fewer_than} for code, n in countries
+        ]
         if shown.get("countries") or shown.get("map")
         else [],
         "by_mission": missions if shown.get("missions") else [],

@@ -73,9 +73,20 @@ class PetitionOut(Schema):
     url: str = Field(description="The signing page.")
 
 
+COUNT_HIDDEN = (
+    "Null when the figure is below the public threshold (PUBLIC_COUNT_THRESHOLD, default 5): "
+    "small counts point at single people, so they are never published; see fewer_than."
+)
+FEWER_THAN = (
+    "Set only when count is null: the count is at least 1 and fewer than this. "
+    "Small counts are listed after the others, ordered by key, never by size."
+)
+
+
 class CountryCount(Schema):
     country: str = Field(description="ISO 3166-1 alpha-2 code of the signers' country.")
-    count: int
+    count: int | None = Field(description=COUNT_HIDDEN)
+    fewer_than: int | None = Field(description=FEWER_THAN)
 
 
 class MissionCount(Schema):
@@ -83,7 +94,8 @@ class MissionCount(Schema):
         description="The mission's stable key; null for signatures not routed to any mission yet."
     )
     name: str | None
-    count: int
+    count: int | None = Field(description=COUNT_HIDDEN)
+    fewer_than: int | None = Field(description=FEWER_THAN)
 
 
 class CountsOut(Schema):
@@ -144,7 +156,8 @@ class ReportMissionOut(Schema):
     name: str
     city: str
     country: str = Field(description="ISO 3166-1 alpha-2 code of the host country.")
-    signatures: int
+    signatures: int | None = Field(description=COUNT_HIDDEN)
+    fewer_than: int | None = Field(description=FEWER_THAN)
     delivery_status: StatusValue | None = Field(
         description="Null when no delivery was planned for the mission."
     )

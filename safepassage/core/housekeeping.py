@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import logging
 
+from safepassage.accounts.retention import drop_old_sign_in_hashes
 from safepassage.deliveries.services import sync_email_deliveries
 from safepassage.directory.routing import route_pending
 from safepassage.events.services import expire_pending_rsvps
 from safepassage.outbox.tasks import prune_task_results, requeue_due
 from safepassage.reports.stats import refresh_all_stats
+from safepassage.signatures.botcheck import forget_expired_challenges
+from safepassage.signatures.erasurelog import export as export_erasure_log
+from safepassage.signatures.retention import sweep_ip_hashes
 from safepassage.signatures.services import expire_unconfirmed
+from safepassage.signatures.throttle import prune_counters
 
 logger = logging.getLogger(__name__)
 
 
 def housekeeping() -> dict[str, int]:
     return {
+        # First, so that no failing step after it keeps it from running: the
+        # log outlives a restored backup (ERASURE_LOG_PATH, docs/operations.md).
+        "erasures_logged": export_erasure_log(),
         "requeued_mail": requeue_due(),
         "expired_signatures": expire_unconfirmed(),
+        "pruned_limit_counters": prune_counters(),
+        "expired_bot_challenges": forget_expired_challenges(),
+        "dropped_ip_hashes": sweep_ip_hashes(),
+        "dropped_sign_in_ip_hashes": drop_old_sign_in_hashes(),
         "pruned_task_results": prune_task_results(),
         "routed_signatures": route_pending(),
         "expired_rsvps": expire_pending_rsvps(),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from safepassage.campaigns.models import Campaign
 from safepassage.directory.models import Mission
 from safepassage.directory.routing import Router, Step
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo, smallcounts, worldmap
 from safepassage.reports.stats import stats_for
 from safepassage.signatures.forms import CountryField, CountrySelect
 
@@ -86,6 +86,8 @@ def _map_svg(state: str, language: str) -> str:
                 % {"state": geo.country_name(state, language)}
             ),
             legend_label=str(_("Signatures")),
+            fewer_than=smallcounts.threshold(),
+            fewer_than_text=smallcounts.fewer_than_label(smallcounts.threshold()),
         )
         cache.set(key, svg, MAP_SECONDS)
     return svg

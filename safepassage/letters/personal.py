@@ -34,6 +34,7 @@ from safepassage.letters.models import Letter, LetterVersion
 from safepassage.letters.rendering import html_to_pdf
 from safepassage.lib import geo, links
 from safepassage.lib.markdown import render_markdown
+from safepassage.lib.smallcounts import public_count
 from safepassage.signatures.models import Signature
 
 # The salt of the link is part of links already shown and must not change.
@@ -142,13 +143,20 @@ def merge_context(
         return {}
     stand_in = letter or Letter(campaign=petition.campaign, language=petition.default_language)
     at_mission = Signature.objects.counted().filter(petition=petition, mission=mission).count()
-    return context_for(
+    values = context_for(
         stand_in,
         mission,
         signatures_mission=at_mission,
         signatures_total=petition.confirmed_count(),
         on=on,
     )
+    # Anyone who signs may open this tool for any mission: a small count is not
+    # theirs to read (lib/smallcounts.py), so it says "fewer than 5" here too.
+    shown = public_count(at_mission)
+    if shown.hidden:
+        with translation.override(stand_in.language):
+            values["signatures_mission"] = shown.label()
+    return values
 
 
 # --- The draft ----------------------------------------------------------------------

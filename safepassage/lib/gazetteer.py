@@ -449,7 +449,7 @@ def ensure_index() -> Path:
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -462,7 +462,7 @@ def _build_atomically(path: Path) -> None:
     os.close(fd)
     try:
         build_index(Path(temporary))
-        os.chmod(temporary, 0o644)
+        # Left 0600, as mkstemp made it: every file the application writes is its user's only.
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -1,7 +1,7 @@
 """The storage of files that must never be reachable by a plain URL.
 
-``MEDIA_ROOT`` may be served by a reverse proxy (organisation logos); files
-under ``PRIVATE_ROOT`` are only ever sent by views that check who asks:
+Nothing under ``MEDIA_ROOT`` needs a web server (logos are only read into
+letters); files under ``PRIVATE_ROOT`` are only ever sent by views that check who asks:
 delivery packets and their ZIPs list signers, letterheads and scanned
 signatures belong to partner organisations.
 """

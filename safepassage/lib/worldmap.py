@@ -491,16 +491,24 @@ class MapPoint:
     kind: str = ""
 
 
-def _legend(frame: _Frame, counts: Sequence[int], breaks: Sequence[int], label: str) -> str:
+def _legend(
+    frame: _Frame,
+    counts: Sequence[int],
+    breaks: Sequence[int],
+    label: str,
+    fewer_than: int = 0,
+    fewer_than_text: str = "",
+) -> str:
     rows = [("wm-land", "0")]
     for i, upper in enumerate(breaks):
         lower = counts[0] if i == 0 else breaks[i - 1] + 1
-        rows.append(
-            (
-                f"wm-c{_shade(i, len(breaks)) + 1}",
-                f"{lower}" if lower == upper else f"{lower}\u2013{upper}",
-            )
-        )
+        if upper < fewer_than:
+            text = fewer_than_text  # the class of the hidden small counts, and only them
+        elif lower < fewer_than:
+            text = f"1\u2013{upper}"  # small counts share the class with larger ones
+        else:
+            text = f"{lower}" if lower == upper else f"{lower}\u2013{upper}"
+        rows.append((f"wm-c{_shade(i, len(breaks)) + 1}", text))
     # Drawn for a 960 pixel wide map, scaled to the real one, in the empty south-west corner.
     scale = frame.width / 960
     top = 18 if label else 0
@@ -540,18 +548,26 @@ def render_svg(
     title: str = "",
     width: int = 960,
     legend_label: str = "",
+    fewer_than: int = 0,
+    fewer_than_text: str = "",
 ) -> str:
     """A standalone SVG world map: a choropleth of counts per country, and marked points.
 
     shading maps alpha-2 codes to counts; countries with a positive count get one of five
     shades by quintile, the others a light grey. The colours live in a <style> element inside
     the SVG, so the same markup renders in a browser and in a PDF.
+
+    With ``fewer_than`` (the public threshold, lib/smallcounts.py), every count from 1 to
+    ``fewer_than - 1`` is drawn as if it were ``fewer_than - 1``: the same shade, and
+    ``fewer_than_text`` ("fewer than 5") in its tooltip and in the legend, so 1 and 4 look alike.
     """
     if width < 1:
         raise ValueError("width must be a positive number of pixels")
     frame = _frame(width)
     shapes = country_shape_codes()
     counts = {code.strip().upper(): max(0, count) for code, count in (shading or {}).items()}
+    hidden = {code for code, count in counts.items() if 0 < count < fewer_than}
+    counts.update({code: fewer_than - 1 for code in hidden})
     positive = sorted(count for code, count in counts.items() if count > 0 and code in shapes)
     breaks = _breaks(positive) if positive else ()
     size = f"{_number(frame.width * 10)} {_number(frame.height)}"
@@ -568,7 +584,8 @@ def render_svg(
             continue
         name, count = _english_name(code), counts.get(code, 0)
         shade = f" wm-c{_shade(bisect_left(breaks, count), len(breaks)) + 1}" if count else ""
-        tooltip = f"{name}: {count}" if shading is not None else name
+        shown = fewer_than_text if code in hidden else str(count)
+        tooltip = f"{name}: {shown}" if shading is not None else name
         out.append(
             f'<path class="wm-land{shade}" data-code="{code}" d="{data}">'
             f"<title>{_text(tooltip)}</title></path>"
@@ -579,6 +596,6 @@ def render_svg(
         out.extend(_point(frame, point) for point in points)
         out.append("</g>")
     if shading is not None:
-        out.append(_legend(frame, positive, breaks, legend_label))
+        out.append(_legend(frame, positive, breaks, legend_label, fewer_than, fewer_than_text))
     out.append("</svg>")
     return "".join(out)

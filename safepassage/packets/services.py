@@ -295,7 +295,8 @@ def _zip_member(name: str) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.create_system = 3
-    info.external_attr = 0o100644 << 16
+    # Unpacked, a signer list stays readable by the organiser's user only.
+    info.external_attr = 0o100600 << 16
     return info
 
 

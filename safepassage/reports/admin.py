@@ -27,6 +27,8 @@ from safepassage.reports.presskit_views import PRESS_KIT_FIELDS, MergeFieldsChec
 class _ForOrganisers(OrganisersReadOnly):
     """Rows of the campaigns the user organises."""
 
+    campaign_lookup = "campaign"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return (
             super()

@@ -41,8 +41,9 @@ from safepassage.deliveries.timezones import mission_time_zone
 from safepassage.directory.models import Mission
 from safepassage.events import services as event_services
 from safepassage.events.models import Event
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo, smallcounts, worldmap
 from safepassage.lib.markdown import render_markdown
+from safepassage.lib.smallcounts import public_count
 from safepassage.reports import charts
 from safepassage.reports.models import AfterActionReport
 from safepassage.reports.stats import refresh_stats, stats_for
@@ -324,10 +325,6 @@ def still_published_photos(campaign: Campaign, frozen: dict[str, Any]) -> list[i
 # --- What the templates show ----------------------------------------------------------
 
 
-def _share(count: int, total: int) -> float:
-    return 100 * count / total if total else 0.0
-
-
 def _status_label(status: str) -> str:
     if not status:
         return _("nothing planned")
@@ -386,13 +383,19 @@ def present(
     def country(code: str) -> str:
         return geo.country_name(code, language)
 
+    # The snapshot keeps exact figures (the organisers' record); what is shown hides
+    # small ones and sorts them alike (lib/smallcounts.py).
     countries = [
-        {"code": code, "name": country(code), "count": n, "share": _share(n, total)}
+        {"code": code, "name": country(code), "count": public_count(n)}
         for code, n in data["by_country"]
     ]
+    for row in countries:
+        row["share"] = row["count"].share(total)
+    countries.sort(key=lambda row: (-row["count"].rank, row["name"].casefold()))
     missions = [
         {
             **row,
+            "shown": public_count(row["signatures"]),
             "country_name": country(row["country"]),
             "status_label": _status_label(row["status"]),
             "responses": [
@@ -401,6 +404,9 @@ def present(
         }
         for row in data["missions"]
     ]
+    missions.sort(
+        key=lambda row: (-row["shown"].rank, row["country"], row["city"], row["name"], row["key"])
+    )
     events = [
         {
             "city": city["city"],
@@ -431,6 +437,8 @@ def present(
                 title=_("Signatures by country"),
                 legend_label=_("Signatures"),
                 width=MAP_WIDTH,
+                fewer_than=smallcounts.threshold(),
+                fewer_than_text=smallcounts.fewer_than_label(smallcounts.threshold()),
             )
         ),
         "chart_svg": _svg(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
@@ -24,8 +25,9 @@ from safepassage.deliveries.models import Evidence
 from safepassage.reports import report as reports
 from safepassage.reports.models import AfterActionReport
 
-# Change this when the PDF template changes, so cached files are made again.
-TEMPLATE_VERSION = "1"
+# Change this when the PDF template changes, so cached files are made again
+# (2: small counts hidden, lib/smallcounts.py; the threshold is in the name too).
+TEMPLATE_VERSION = "2"
 CACHE_DIR = "reports/pdf"
 
 
@@ -64,6 +66,7 @@ def cache_name(report: AfterActionReport, language: str, photo_ids: list[int]) -
     key = ":".join(
         [
             TEMPLATE_VERSION,
+            str(settings.PUBLIC_COUNT_THRESHOLD),
             report.snapshot_sha256,
             language,
             ",".join(str(pk) for pk in photo_ids),

@@ -25,7 +25,8 @@ from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.models import Mission
 from safepassage.events import services as event_services
 from safepassage.events.models import Event
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo, smallcounts, worldmap
+from safepassage.lib.smallcounts import PublicCount, public_count
 from safepassage.reports import charts
 from safepassage.reports.models import CampaignStats, PressKit
 from safepassage.reports.stats import stats_for
@@ -42,17 +43,13 @@ PAST_STATUSES = (Campaign.Status.CLOSED, Campaign.Status.ARCHIVED)
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a table of counts."""
+    """One line of a public table of counts (small figures hidden: lib/smallcounts.py)."""
 
     name: str
-    count: int
-    share: float  # percent of the total
+    count: PublicCount
+    share: float | None  # percent of the total; None when the figure is hidden
     href: str = ""
     detail: str = ""
-
-
-def _share(count: int, total: int) -> float:
-    return 100 * count / total if total else 0.0
 
 
 def signatures_map(stats: CampaignStats, language: str) -> str:
@@ -65,23 +62,27 @@ def signatures_map(stats: CampaignStats, language: str) -> str:
             title=_("Signatures by country"),
             legend_label=_("Signatures"),
             width=MAP_WIDTH,
+            fewer_than=smallcounts.threshold(),
+            fewer_than_text=smallcounts.fewer_than_label(smallcounts.threshold()),
         )
         cache.set(key, svg, MAP_SECONDS)
     return svg
 
 
 def _country_rows(stats: CampaignStats, language: str) -> list[Row]:
-    rows = [
-        Row(geo.country_name(code, language), int(n), _share(int(n), stats.total))
-        for code, n in stats.by_country.items()
-        if n > 0
-    ]
-    rows.sort(key=lambda row: (-row.count, row.name.casefold()))
+    rows = []
+    for code, n in stats.by_country.items():
+        if n > 0:
+            count = public_count(n)
+            rows.append(Row(geo.country_name(code, language), count, count.share(stats.total)))
+    rows.sort(key=lambda row: (-row.count.rank, row.name.casefold()))
     return rows
 
 
 def _mission_rows(stats: CampaignStats, language: str) -> list[Row]:
-    top = sorted(stats.by_mission.items(), key=lambda item: (-item[1], item[0]))[:TOP_MISSIONS]
+    # Hidden figures rank alike, so which small mission is listed says nothing of its count.
+    ranked = sorted(stats.by_mission.items(), key=lambda i: (-public_count(i[1]).rank, i[0]))
+    top = ranked[:TOP_MISSIONS]
     missions = Mission.objects.in_bulk([int(pk) for pk, _n in top])
     rows = []
     for pk, n in top:
@@ -89,11 +90,12 @@ def _mission_rows(stats: CampaignStats, language: str) -> list[Row]:
         if mission is None:
             continue
         href = reverse("directory:missions", args=[mission.sending_state]) + f"#mission-{pk}"
+        count = public_count(n)
         rows.append(
             Row(
                 mission.name,
-                int(n),
-                _share(int(n), stats.total),
+                count,
+                count.share(stats.total),
                 href=href,
                 detail=", ".join(
                     part

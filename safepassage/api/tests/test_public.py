@@ -29,6 +29,13 @@ SIGNER_NAMES = ("Zebulon", "Quillfeather", "Ottoline", "Marchbanks")
 SIGNER_EMAILS = ("zebulon.quill@example.org", "ottoline.march@example.net")
 
 
+@pytest.fixture(autouse=True)
+def _exact_public_counts(settings: Any) -> None:
+    """These tests check the arithmetic of counts with a handful of signers, so every
+    figure is shown; hiding small ones is tested in reports/tests/test_small_counts.py."""
+    settings.PUBLIC_COUNT_THRESHOLD = 1
+
+
 @pytest.fixture
 def signed(world: World) -> dict[str, Any]:
     """Signatures of every kind: counted, pending, held for review, on two petitions."""

@@ -494,3 +494,35 @@ def test_the_demo_sample_letter_is_addressed_once(client, petition, missions):
     text, _ = pdf_text(response.content)
     assert text.count("Märkisches Ufer 54") == 1
     assert "Your Excellency," in text
+
+
+# --- Small counts ---------------------------------------------------------------------
+
+COUNTING_BODY = "Dear Ambassador,\n\n{{ signatures_mission }} people near your mission signed."
+
+
+@pytest.fixture
+def counting_sample(petition):
+    without_samples(petition)
+    letter = Letter.objects.create(campaign=petition.campaign, language="en")
+    letter.approved_version = LetterVersion.objects.create(
+        letter=letter, number=1, subject="Safe passage", body=COUNTING_BODY, status="approved"
+    )
+    letter.save()
+    return letter
+
+
+def test_one_signer_at_a_mission_reads_fewer_than_five(client, petition, missions, counting_sample):
+    # The tool is open to anyone who signs, for any mission: a public surface.
+    signer = make_signature(petition, mission=missions["berlin"])
+    page = html.unescape(client.get(url(signer)).content.decode())
+    assert "fewer than 5 people near your mission signed." in page
+    assert "1 people near your mission" not in page
+
+
+def test_five_signers_at_a_mission_read_the_figure(client, petition, missions, counting_sample):
+    signer = make_signature(petition, mission=missions["berlin"])
+    for n in range(4):
+        make_signature(petition, mission=missions["berlin"], first_name=f"Other{n}")
+    page = html.unescape(client.get(url(signer)).content.decode())
+    assert "5 people near your mission signed." in page

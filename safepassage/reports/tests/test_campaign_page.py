@@ -34,6 +34,13 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _exact_public_counts(settings: Any) -> None:
+    """These tests check the arithmetic of counts with a handful of signers, so every
+    figure is shown; hiding small ones is tested in reports/tests/test_small_counts.py."""
+    settings.PUBLIC_COUNT_THRESHOLD = 1
+
+
 @pytest.fixture
 def signed(petition: Petition) -> Petition:
     """Signatures of every kind: only the five confirmed, unflagged ones count."""

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import json
+from datetime import UTC
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.dateparse import parse_datetime
 
-from safepassage.signatures.models import Erasure
+from safepassage.signatures import erasurelog
 
 
 class Command(BaseCommand):
-    help = "Export erasure tombstones as JSON lines (no personal data: keyed hashes and times)."
+    help = (
+        "Export erasure tombstones as JSON lines (no personal data: keyed hashes and times). "
+        "The worker keeps ERASURE_LOG_PATH up to date by itself; see docs/operations.md."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", help="only erasures at or after this ISO date-time")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        erasures = Erasure.objects.order_by("erased_at", "pk")
+        records = erasurelog.database_records()
         if options["since"]:
-            erasures = erasures.filter(erased_at__gte=options["since"])
-        for erasure in erasures.iterator():
-            record = {
-                "petition": erasure.petition_id,
-                "email_hash": erasure.email_hash,
-                "erased_at": erasure.erased_at.isoformat(),
-                "reason": erasure.reason,
-            }
-            self.stdout.write(json.dumps(record, sort_keys=True))
+            since = parse_datetime(options["since"])
+            if since is None:
+                raise CommandError("--since must be an ISO date-time, e.g. 2026-09-24T00:00:00Z")
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            records = [r for r in records if r.erased_at >= since]
+        for record in records:
+            self.stdout.write(record.to_json())
