@@ -43,6 +43,8 @@ from safepassage.signatures.models import Signature
 router = Router(tags=["team"], auth=TokenAuth())
 
 ERRORS: dict[int, type[schemas.Error]] = {
+    # Text in the query or body that is not clean UTF-8 (core.middleware.ValidTextMiddleware).
+    400: schemas.Error,
     401: schemas.Error,
     403: schemas.Error,
     404: schemas.Error,

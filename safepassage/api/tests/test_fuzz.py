@@ -19,11 +19,23 @@ from conftest import require
 from safepassage.accounts.tests.world import build_world
 from safepassage.api.models import ApiToken
 from safepassage.api.tests.helpers import make_signature
+from safepassage.core.middleware import FORBIDDEN_IN_JSON
 
 EXAMPLES_PER_OPERATION = 50
 NEGATIVE_EXAMPLES = 15
 DERANDOMIZE = True
 TIME_BUDGET_SECONDS = 60
+
+
+def unclean(value: Any) -> bool:
+    """Whether generated data holds text that core.middleware.ValidTextMiddleware refuses."""
+    if isinstance(value, str):
+        return FORBIDDEN_IN_JSON.search(value) is not None
+    if isinstance(value, dict):
+        return any(unclean(key) or unclean(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(unclean(item) for item in value)
+    return False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,6 +85,8 @@ def test_schemathesis_finds_no_server_error(petition: Any, settings: Any) -> Non
         def fuzz(case: Any) -> None:
             response = case.call(headers=headers)
             assert response.status_code < 500, (case.formatted_path, response.text[:500])
+            if response.status_code == 400 and unclean([case.query, case.body]):
+                return  # control characters: refused by core.middleware, as documented
             case.validate_response(response, headers=headers, excluded_checks=excluded)
 
         return fuzz
