@@ -138,12 +138,24 @@ def live_app_env() -> dict[str, str]:
 
 
 @pytest.fixture
+def live_app_host() -> str:
+    """The host name the browser uses for the live server (its SITE_URL); a module may override it.
+
+    Passkeys need a domain: browsers refuse an IP address as the WebAuthn relying party.
+    """
+    return "127.0.0.1"
+
+
+@pytest.fixture
 def live_app(
-    transactional_db: None, smtp_server: Mailbox, live_app_env: dict[str, str]
+    transactional_db: None,
+    smtp_server: Mailbox,
+    live_app_env: dict[str, str],
+    live_app_host: str,
 ) -> Iterator[LiveApp]:
     """The application as it runs in production: gunicorn (with its signing writer) and a worker."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{live_app_host}:{port}"
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -156,6 +168,8 @@ def live_app(
         "COUNT_CACHE_SECONDS": "0",
         "REPEAT_MAIL_MINUTES": "0",
         "THROTTLE_PER_IP": "100000",
+        "THROTTLE_PER_NETWORK": "100000",
+        "THROTTLE_PER_DOMAIN": "100000",
         "PYTHONUNBUFFERED": "1",
         **live_app_env,
     }
@@ -198,6 +212,64 @@ def live_app(
                 process.kill()
         server_log.close()
         worker_log.close()
+
+
+def totp_device(user: Any) -> Any:
+    """The user's confirmed authenticator-app device (django-otp), made once."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    return device
+
+
+def totp_code(device: Any) -> str:
+    """The code the authenticator app shows now (django-otp's own TOTP generator)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def pass_second_factor(client: Any, user: Any) -> None:
+    """Mark the client's logged-in session as having passed its second factor.
+
+    An account that must have one gets a real confirmed TOTP device; the
+    session then holds exactly what django_otp.login stores after a verified
+    code (the device's persistent id). Accounts without the obligation and
+    without a device are left as they are.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from safepassage.accounts import security
+
+    if not (security.second_factor_enforced(user) or security.has_second_factor(user)):
+        return
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+    # The second-factor page also starts the re-authentication window (mfa_views.second_factor).
+    session[security.REAUTH_AT] = time.time()
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def second_factor_at_login(request: pytest.FixtureRequest, monkeypatch: Any) -> None:
+    """The test client's login()/force_login() also pass the second factor (pass_second_factor).
+
+    Tests of the second factor itself use the marker ``raw_login`` and go through the pages.
+    """
+    if request.node.get_closest_marker("raw_login"):
+        return
+    from django.test import Client
+
+    original = Client._login  # type: ignore[attr-defined]
+
+    def login_and_verify(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "_login", login_and_verify)
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,15 @@ Every variable is documented in docs/configuration.md and .env.example.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp import constants as csp_constants
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.lib.env import ConfigurationError, env_bool, env_int, env_list, env_str
@@ -33,6 +36,16 @@ if len(SECRET_KEY) < 32:
 SIGNER_HASH_KEY = env_str("SIGNER_HASH_KEY").encode()
 if len(SIGNER_HASH_KEY) < 32:
     raise ConfigurationError("SIGNER_HASH_KEY must be set to a random string of at least 32 bytes")
+
+# Key of the HMAC of a client's address (throttling, moderation by network); never
+# SECRET_KEY. Unset: derived from SIGNER_HASH_KEY for this one purpose. Setting it
+# lets it be rotated alone (docs/privacy.md).
+IP_HASH_KEY = (
+    env_str("IP_HASH_KEY").encode()
+    or hmac.new(SIGNER_HASH_KEY, b"safepassage ip hash key", hashlib.sha256).digest()
+)
+if len(IP_HASH_KEY) < 32:
+    raise ConfigurationError("IP_HASH_KEY, when set, must be a random string of at least 32 bytes")
 
 # Fernet keys for stored e-mail addresses, newest first (see docs/privacy.md).
 ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS")
@@ -61,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "simple_history",
+    "csp",
     "safepassage.core",
     "safepassage.campaigns",
     "safepassage.signatures",
@@ -74,6 +88,12 @@ INSTALLED_APPS = [
     "safepassage.exports",
     "safepassage.letters",
     "safepassage.packets",
+    # Second factor (django-otp: app codes, recovery codes; passkeys) and login lockout.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -81,15 +101,28 @@ MIDDLEWARE = [
     # Answers the live counter's polls without sessions, locale or CSRF (the hottest URL).
     "safepassage.signatures.middleware.CounterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy with a per-request nonce (request.csp_nonce), then the
+    # Permissions-Policy: on every response below, error pages included.
+    "safepassage.core.middleware.ContentSecurityPolicyMiddleware",
+    "safepassage.core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses (400) query strings and form or JSON text that is not valid UTF-8 or holds
+    # control characters, before anything reads the form; after locale, so the page is translated.
+    "safepassage.core.middleware.ValidTextMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed its second factor?
+    "django_otp.middleware.OTPMiddleware",
+    # Staff session limits (idle, absolute) and the second factor for every page.
+    "safepassage.accounts.middleware.StaffSessionMiddleware",
     # Records who made each change to audited models (the mission directory).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login refused by the lockout into the "locked" page (last, as django-axes asks).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "safepassage.urls"
@@ -107,6 +140,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "safepassage.core.context_processors.site",
+                # CSP_NONCE for templates (request.csp_nonce works as well).
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -164,7 +199,10 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "946684800")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -193,6 +231,14 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # delivery packets (signer lists), their ZIPs, letterheads, scanned signatures.
 # Never let a web server serve this directory.
 PRIVATE_ROOT = Path(env_str("PRIVATE_ROOT", str(DATA_DIR / "private")))
+# Backups and the erasure log (docs/operations.md). The log lives outside the
+# database so that an erasure made after the last backup survives restoring it.
+BACKUP_DIR = Path(env_str("BACKUP_DIR", str(DATA_DIR / "backups")))
+ERASURE_LOG_PATH = Path(env_str("ERASURE_LOG_PATH", str(DATA_DIR / "erasures.jsonl")))
+# Files the application saves are its own user's only (docs/security.md, "Data at
+# rest"); the process's umask (set in safepassage/__init__.py) covers the rest.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "private": {
@@ -238,8 +284,28 @@ SIGNING_WRITER_SOCKET = env_str("SIGNING_WRITER_SOCKET")
 THROTTLE_PER_IP = env_int("THROTTLE_PER_IP", 20, minimum=1)
 THROTTLE_PER_PETITION = env_int("THROTTLE_PER_PETITION", 100_000, minimum=1)
 THROTTLE_WINDOW_SECONDS = env_int("THROTTLE_WINDOW_SECONDS", 3600, minimum=1)
+# Signing limits per network (/24 or /48) and per e-mail domain in each window (0: none);
+# above any limit a submission and its mail are held for review (docs/security.md).
+THROTTLE_PER_NETWORK = env_int("THROTTLE_PER_NETWORK", 200, minimum=0)
+THROTTLE_PER_DOMAIN = env_int("THROTTLE_PER_DOMAIN", 2000, minimum=0)
+# Where the signing limits are counted: "cache" (Redis, shared by every server) or
+# "database" (the signing writer's transaction; the default without Redis).
+THROTTLE_STORE = env_str("THROTTLE_STORE", "cache" if REDIS_URL else "database")
+if THROTTLE_STORE not in ("cache", "database"):
+    raise ConfigurationError("THROTTLE_STORE must be 'cache' or 'database'")
 REPEAT_MAIL_MINUTES = env_int("REPEAT_MAIL_MINUTES", 10, minimum=0)
+# Bot resistance (signatures.botcheck): the proof of work's largest number (the browser
+# tries half of them on average), how long a challenge stays valid, and the signing rate
+# per petition (submissions per minute) above which "automatic" petitions require it.
+BOT_CHALLENGE_MAX_NUMBER = env_int("BOT_CHALLENGE_MAX_NUMBER", 50_000, minimum=1)
+BOT_CHALLENGE_SECONDS = env_int("BOT_CHALLENGE_SECONDS", 1800, minimum=60)
+BOT_CHALLENGE_SURGE_PER_MINUTE = env_int("BOT_CHALLENGE_SURGE_PER_MINUTE", 120, minimum=1)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5, minimum=0)
+# Housekeeping sets a signature's IP hash to null this many days after it was made.
+IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 30, minimum=1)
+# Public per-mission and per-country counts below this are shown as "fewer than N"
+# (pages, PDFs, the API, the map); organisers' pages keep exact figures.
+PUBLIC_COUNT_THRESHOLD = env_int("PUBLIC_COUNT_THRESHOLD", 5, minimum=1)
 
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -255,10 +321,104 @@ SECURE_REFERRER_POLICY = "same-origin"
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Browsers accept a cookie named __Host-... only when it is Secure, has Path=/ and no
+# Domain: nobody on a sibling subdomain or on plain http can set or overwrite it. On
+# http (the demo) browsers would refuse such a cookie, so the plain names stay there.
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
+LANGUAGE_COOKIE_NAME = "__Host-language" if HTTPS else "django_language"
+LANGUAGE_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response (django-csp; docs/security.md, "Browser
+# hardening"). Scripts and styles come from our own static files; an inline <script> or
+# <style> runs only with this request's nonce ({{ request.csp_nonce }}), and no page may
+# use style="..." or on...="..." attributes. A view that may be framed later (an embed)
+# loosens frame-ancestors for itself alone with csp.decorators.csp_update and
+# django.views.decorators.clickjacking.xframe_options_exempt.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.NONCE],
+        "img-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+        "upgrade-insecure-requests": HTTPS,
+    }
+}
+# Powerful browser features no page of ours uses, refused for our pages and anything
+# they might embed (safepassage.core.middleware). WebAuthn (passkeys) stays allowed for
+# our own origin; "find your nearest mission" asks for a place name, never the position.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "idle-detection": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 LOGIN_URL = "accounts:login"
+
+# Accounts and sign-in (docs/security.md, "Accounts and sign-in").
+# The lockout (django-axes) looks at every login first; then Django's password check.
+AUTHENTICATION_BACKENDS = [
+    "safepassage.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After this many failed passwords or second-factor codes, the account and the
+# address are each locked for LOGIN_LOCKOUT_MINUTES (unlock: manage.py axes_reset_username).
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Axes stores a keyed hash shaped as an IPv6 address, never the client's address.
+AXES_CLIENT_IP_CALLABLE = "safepassage.accounts.security.lockout_address"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_RESET_ON_SUCCESS = False
+AXES_DISABLE_ACCESS_LOG = True  # successes are in our own audit table (accounts.AuthEvent)
+AXES_VERBOSE = False  # our own log lines name no username and no address
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+# Sessions of staff and role holders end after this long without a request, and
+# this long after the password was typed, whatever happens in between.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 3600, minimum=60)
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_SECONDS
+# Password and second factor again before exports of signer data, signer-list
+# downloads, bulk moderation and API tokens, unless done within this many seconds.
+REAUTH_SECONDS = env_int("REAUTH_SECONDS", 10 * 60, minimum=30)
+OTP_TOTP_ISSUER = env_str("OTP_ISSUER", "safepassage")
+# Passkeys as a second factor only: a passkey never replaces the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+# Passkeys belong to the site's host name (SITE_URL's, unless set); changing it voids them.
+_SITE_ORIGIN = "/".join(SITE_URL.split("/", 3)[:3])
+OTP_WEBAUTHN_RP_ID = env_str("OTP_WEBAUTHN_RP_ID", _SITE_ORIGIN.split("//")[-1].split(":")[0])
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [_SITE_ORIGIN]
+if not HTTPS:
+    # Browsers allow passkeys on http://localhost (a demo with SITE_URL=http://localhost:8000;
+    # never on an IP address such as 127.0.0.1, see safepassage.W060); the library's
+    # check wants https everywhere, which check --deploy (HTTPS) still enforces.
+    SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E031")
 
 # JSON API rate limits, per minute: per client address (public) and per token (team).
 API_ANON_PER_MINUTE = env_int("API_ANON_PER_MINUTE", 120, minimum=1)
@@ -277,5 +437,7 @@ LOGGING = {
         # WeasyPrint logs each step of every PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes names usernames in its lines; ours (safepassage.accounts.auth) do not.
+        "axes": {"level": "ERROR"},
     },
 }

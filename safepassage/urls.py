@@ -4,6 +4,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Passkeys (django-otp-webauthn); its JavaScript reverses the "otp_webauthn" names.
+    path("team/2fa/webauthn/", include("safepassage.accounts.webauthn_urls")),
     # First: the signing form is the busiest page, and every pattern tried before it costs.
     path("", include("safepassage.signatures.urls")),
     path("", include("safepassage.core.urls")),

@@ -18,7 +18,8 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.accounts import permissions, services
+from safepassage.accounts import audit_admin, permissions, services
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.accounts.models import Assignment, Invitation, Role
 
 
@@ -96,7 +97,8 @@ class AssignmentInline(admin.TabularInline[Assignment, Role]):
 
 
 @admin.register(Role)
-class RoleAdmin(_ByCampaignAdmin, admin.ModelAdmin[Role]):
+class RoleAdmin(_ByCampaignAdmin, CampaignScopedAdmin):
+    campaign_lookup = "campaign"
     list_display = ["user", "kind", "campaign", "organisation", "assigned", "created_at"]
     list_filter = ["campaign", "kind"]
     list_select_related = ["user", "campaign", "organisation"]
@@ -126,7 +128,12 @@ class RoleAdmin(_ByCampaignAdmin, admin.ModelAdmin[Role]):
         if db_field.name == "campaign":
             kwargs["queryset"] = permissions.organiser_campaigns(request.user)
         elif db_field.name == "user":
-            kwargs["queryset"] = get_user_model().objects.filter(is_active=True)
+            # People of the user's own campaigns (others join through an invitation).
+            users = get_user_model().objects.filter(is_active=True)
+            if not request.user.is_superuser:
+                campaigns = permissions.organiser_campaigns(request.user)
+                users = users.filter(roles__campaign__in=campaigns).distinct()
+            kwargs["queryset"] = users
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Role, form: Any, change: bool) -> None:
@@ -146,7 +153,7 @@ INVITATION_FIELDS = (
 
 
 @admin.register(Invitation)
-class InvitationAdmin(_ByCampaignAdmin, admin.ModelAdmin[Invitation]):
+class InvitationAdmin(_ByCampaignAdmin, CampaignScopedAdmin):
     """What was sent to whom (by name) and what became of it; new ones from the invite page.
 
     Deleting a pending invitation revokes it: its link stops working and its
@@ -163,6 +170,7 @@ class InvitationAdmin(_ByCampaignAdmin, admin.ModelAdmin[Invitation]):
     fields = INVITATION_FIELDS
     readonly_fields = INVITATION_FIELDS
     change_list_template = "accounts/admin/change_list.html"
+    campaign_lookup = "campaign"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Invitation]:
         campaigns = permissions.organiser_campaigns(request.user)
@@ -178,3 +186,7 @@ class InvitationAdmin(_ByCampaignAdmin, admin.ModelAdmin[Invitation]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# The sign-in audit trail registers itself (audit_admin.AuthEventAdmin).
+__all__ = ["audit_admin"]

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.campaigns.models import Campaign, Organisation
 
@@ -120,3 +121,48 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+
+class AuthEvent(models.Model):
+    """One authentication event: who tried what, when, from which (hashed) address.
+
+    Never a password, never a plain address: the address is a keyed hash
+    (signatures.tokens.ip_hash), the same one the signing throttle uses.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("password accepted")
+        FAILURE = "failure", _("password refused")
+        LOCKOUT = "lockout", _("locked out")
+        UNLOCK = "unlock", _("unlocked")
+        VERIFIED = "verified", _("second factor passed")
+        SECOND_FACTOR_FAILURE = "second_factor_failure", _("second factor refused")
+        RECOVERY_CODE = "recovery_code", _("recovery code used")
+        MFA_ENROLLED = "mfa_enrolled", _("second factor added")
+        MFA_REMOVED = "mfa_removed", _("second factor removed")
+        REAUTHENTICATED = "reauthenticated", _("re-authenticated")
+        EXPIRED = "expired", _("session expired")
+        LOGOUT = "logout", _("logged out")
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(pgettext_lazy("sign-in", "event"), max_length=24, choices=Kind)
+    # What was typed into the username field (kept even when no account has it).
+    username = models.CharField(_("username attempted"), max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+    ip_hash = models.CharField(_("address (keyed hash)"), max_length=64, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in event")
+        verbose_name_plural = _("sign-in events")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.get_kind_display()} {self.username}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from safepassage.accounts import views
+from safepassage.accounts import mfa_views, views
 
 app_name = "accounts"
 
@@ -8,6 +8,12 @@ urlpatterns = [
     path("team/", views.index, name="index"),
     path("team/login/", views.TeamLoginView.as_view(), name="login"),
     path("team/logout/", views.TeamLogoutView.as_view(), name="logout"),
+    # The second factor: everything an account that has not passed it may reach is under team/2fa/.
+    path("team/2fa/", mfa_views.second_factor, name="second_factor"),
+    path("team/2fa/setup/", mfa_views.two_factor_setup, name="two_factor_setup"),
+    path("team/2fa/recovery-codes/", mfa_views.recovery_codes, name="recovery_codes"),
+    path("team/2fa/remove/<path:device_id>/", mfa_views.remove_device, name="remove_device"),
+    path("team/reauthenticate/", mfa_views.reauthenticate, name="reauth"),
     path("team/invite/<slug:campaign>/", views.invite, name="invite"),
     path("team/join/<uuid:token>/", views.join, name="join"),
     path("team/<slug:campaign>/dashboard/", views.dashboard, name="dashboard"),

@@ -1,5 +1,7 @@
 """API tokens in the admin: each staff user sees and revokes their own; superusers all.
 
+The page is offered to staff who have a token (CampaignScopedAdmin, rule OWN).
+
 Tokens are made on /api/tokens/, where the new token is shown once; the
 admin has only their fingerprints and cannot make one.
 """
@@ -14,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.accounts.admin_mixins import OWN, CampaignScopedAdmin
 from safepassage.api.models import ApiToken
 
 
@@ -25,7 +28,9 @@ def _mine_or_superuser(request: HttpRequest, obj: ApiToken | None) -> bool:
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+class ApiTokenAdmin(CampaignScopedAdmin):
+    rule = OWN
+    owner_lookup = "user"
     list_display = ["name", "user", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username", "prefix"]
@@ -46,9 +51,6 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         if request.user.is_superuser:
             return tokens
         return tokens.filter(user_id=request.user.pk or 0)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _mine_or_superuser(request, None)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _mine_or_superuser(request, obj)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from safepassage.accounts.reauth import reauth_required
 from safepassage.api.main import api
 from safepassage.api.models import ApiToken
 from safepassage.lib.markdown import render_markdown
@@ -44,6 +45,7 @@ class TokenForm(forms.Form):
 @never_cache
 @login_required(login_url=LOGIN)
 @require_http_methods(["GET", "POST"])
+@reauth_required
 def tokens(request: HttpRequest) -> HttpResponse:
     """List, make and revoke one's own tokens; a new token is shown on this answer only."""
     user: Any = request.user

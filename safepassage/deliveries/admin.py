@@ -27,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.accounts.permissions import (
     campaigns_for,
     can_manage_delivery,
@@ -173,7 +174,9 @@ class DeliveryAdminForm(forms.ModelForm[Delivery]):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class DeliveryAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[misc]
+    campaign_lookup = "campaign"
+    any_role = True
     form = DeliveryAdminForm
     list_display = ["mission", "host_country", "campaign", "status", "delivered_at", "updated_by"]
     list_filter = ["status", "campaign", "mission__host_country"]
@@ -276,7 +279,7 @@ class DeliveryAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
 
     @admin.action(description=_("Record the outcome of sent e-mails now"))
     def sync_email(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        counts = services.sync_email_deliveries()
+        counts = services.sync_email_deliveries(within=queryset)
         self.message_user(
             request,
             _("%(emailed)d recorded as e-mailed, %(failed)d as failed.") % counts,

@@ -33,7 +33,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -445,7 +445,7 @@ def _sender(delivery: Delivery, message: Message) -> Any:
     return row.history_user if row is not None else None
 
 
-def sync_email_deliveries() -> dict[str, int]:
+def sync_email_deliveries(within: QuerySet[Delivery] | None = None) -> dict[str, int]:
     """Record the outcome of e-mail deliveries the worker has finished.
 
     A delivery whose message was sent becomes *e-mailed*, at the message's
@@ -461,13 +461,15 @@ def sync_email_deliveries() -> dict[str, int]:
     from several processes.
     """
     counts = {"emailed": 0, "failed": 0}
-    sent = Delivery.objects.filter(
+    # The admin action passes the deliveries the user may see: no other campaign's is touched.
+    deliveries = Delivery.objects.all() if within is None else within
+    sent = deliveries.filter(
         message__status=Message.Status.SENT,
         status__in=[Status.PLANNED, Status.FAILED, Status.REFUSED],
     ).values_list("pk", flat=True)
-    unsent = Delivery.objects.filter(
-        message__status__in=list(UNSENT), status=Status.PLANNED
-    ).values_list("pk", flat=True)
+    unsent = deliveries.filter(message__status__in=list(UNSENT), status=Status.PLANNED).values_list(
+        "pk", flat=True
+    )
     for pk in list(sent):
         if _sync_one(pk, sent=True):
             counts["emailed"] += 1

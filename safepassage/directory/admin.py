@@ -13,7 +13,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from safepassage.campaigns.models import Campaign
+from safepassage.accounts.admin_mixins import SHARED, CampaignScopedAdmin
+from safepassage.accounts.permissions import is_organiser, organiser_campaigns
 from safepassage.directory import tallies, transfer
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.directory.tasks import route_signatures
@@ -49,7 +50,13 @@ def _download(content: str, filename: str, content_type: str) -> HttpResponse:
 
 
 @admin.register(Mission)
-class MissionAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
+class MissionAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[misc]
+    """Shared reference data (the public directory): organisers read it, superusers keep it.
+
+    The routing page shows and re-routes the user's own campaigns only.
+    """
+
+    rule = SHARED
     list_display = ["name", "kind", "host_country", "city", "status", "sending_state"]
     list_filter = ["sending_state", "kind", "status", "host_country"]
     search_fields = ["name", "city", "key", "postal_address"]
@@ -128,11 +135,13 @@ class MissionAdmin(SimpleHistoryAdmin):  # type: ignore[misc]
         return TemplateResponse(request, "admin/directory/mission/import.html", context)
 
     def routing_view(self, request: HttpRequest) -> HttpResponse:
-        campaigns = list(Campaign.objects.order_by("-year", "title"))
+        campaigns = list(organiser_campaigns(request.user).order_by("-year", "title"))
         if request.method == "POST":
-            if not self.has_change_permission(request):
-                return HttpResponseRedirect(reverse("admin:index"))
-            chosen = [c for c in campaigns if str(c.pk) == request.POST.get("campaign")]
+            chosen = [
+                c
+                for c in campaigns
+                if str(c.pk) == request.POST.get("campaign") and is_organiser(request.user, c)
+            ]
             for campaign in chosen:
                 for petition_id in campaign.petitions.values_list("pk", flat=True):
                     route_signatures.enqueue(petition_id, everything=True)

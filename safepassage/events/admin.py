@@ -25,6 +25,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.accounts import permissions
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.events import services
 from safepassage.events.forms import EventAdminForm
 from safepassage.events.models import RSVP, Event
@@ -88,7 +89,9 @@ PLACE_FIELDS = (
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
+class EventAdmin(CampaignScopedAdmin):
+    campaign_lookup = "campaign"
+    any_role = True
     form = EventAdminForm
     list_display = [
         "title", "kind", "city", "country", "local_start", "status", "visibility",
@@ -189,8 +192,11 @@ def _named_events(request: HttpRequest) -> Q:
 
 
 @admin.register(RSVP)
-class RSVPAdmin(admin.ModelAdmin[RSVP]):
+class RSVPAdmin(CampaignScopedAdmin):
     """Names for the event's organisers and coordinators only; never an e-mail field."""
+
+    campaign_lookup = "event__campaign"
+    any_role = True
 
     list_display = [
         "pk", "event", "name", "people", "status", "contact_ok", "language", "created_at",

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Campaign
 from safepassage.events import remembrance
@@ -89,7 +90,8 @@ def _link(name: str, campaign: Campaign) -> str:
 
 
 @admin.register(RemembranceName)
-class RemembranceNameAdmin(OrganiserOnly, admin.ModelAdmin[RemembranceName]):
+class RemembranceNameAdmin(OrganiserOnly, CampaignScopedAdmin):
+    campaign_lookup = "campaign"
     list_display = ["position", "name", "native_name", "date", "place", "public", "campaign"]
     list_display_links = ["name"]
     list_editable = ["public", "position"]
@@ -149,7 +151,8 @@ class RemembranceNameAdmin(OrganiserOnly, admin.ModelAdmin[RemembranceName]):
 
 
 @admin.register(ReadingScript)
-class ReadingScriptAdmin(OrganiserOnly, admin.ModelAdmin[ReadingScript]):
+class ReadingScriptAdmin(OrganiserOnly, CampaignScopedAdmin):
+    campaign_lookup = "campaign"
     list_display = ["campaign", "opening_start"]
     list_select_related = ["campaign"]
     fields = ["campaign", "opening", "closing"]

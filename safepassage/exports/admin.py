@@ -14,6 +14,7 @@ from safepassage.signatures.models import PaperTally
 
 @admin.register(ExportLog)
 class ExportLogAdmin(OrganisersReadOnly):
+    campaign_lookup = "campaign"
     list_display = ("created_at", "campaign", "user", "kind", "format", "rows", "finished_at")
     list_filter = ("kind", "format")
     date_hierarchy = "created_at"
@@ -30,6 +31,7 @@ class ExportLogAdmin(OrganisersReadOnly):
 
 @admin.register(PaperTally)
 class PaperTallyAdmin(OrganisersReadOnly):
+    campaign_lookup = "petition__campaign"
     list_display = ("petition", "source", "country", "region", "city", "count", "created_at")
     list_filter = ("source",)
     readonly_fields = (*list_display, "created_by")

@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.accounts.permissions import coordinator_scope, is_organiser
+from safepassage.accounts.reauth import reauth_redirect, recently_reauthenticated
 from safepassage.campaigns.models import Campaign
 from safepassage.exports import importer, streams
 from safepassage.exports.forms import MappingForm, UploadForm
@@ -23,6 +24,9 @@ from safepassage.lib import crypto
 from safepassage.signatures.models import PaperTally, Signature
 
 logger = logging.getLogger(__name__)
+
+# Exports that list signers (names, places, consenting addresses): fresh authentication first.
+SIGNER_EXPORTS = frozenset({ExportLog.Kind.SIGNATURES, ExportLog.Kind.CONTACTS})
 
 CONTENT_TYPES: dict[str, str] = {
     ExportLog.Format.CSV: "text/csv; charset=utf-8",
@@ -73,6 +77,9 @@ def download(request: HttpRequest, slug: str, kind: str, fmt: str) -> StreamingH
     export = streams.EXPORTS.get(kind)
     if export is None or fmt not in CONTENT_TYPES or (export.organiser_only and not organiser):
         raise Http404
+    if kind in SIGNER_EXPORTS and not recently_reauthenticated(request):
+        # Names and addresses of signers: password and second factor again first.
+        return reauth_redirect(request)  # type: ignore[return-value]
     chunks = streams.start(export, request.user, campaign, fmt)
     logger.info("export %s (%s) of campaign %s by user %s", kind, fmt, campaign.pk, request.user.pk)
     response = StreamingHttpResponse(chunks, content_type=CONTENT_TYPES[fmt])

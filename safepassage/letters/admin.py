@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.accounts.permissions import organiser_campaigns
 from safepassage.letters.models import (
     Letter,
@@ -29,27 +30,8 @@ from safepassage.letters.models import (
 )
 
 
-def _organises_any(request: HttpRequest) -> bool:
-    return organiser_campaigns(request.user).exists()
-
-
-class _OrganisersOnly:
-    """Rows of the campaigns the user organises; the model's own rules otherwise."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _organises_any(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _organises_any(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _organises_any(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return _organises_any(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _organises_any(request)
+class _OrganisersOnly(CampaignScopedAdmin):
+    """Rows of the campaigns the user organises (CampaignScopedAdmin)."""
 
 
 class _ReadOnly:
@@ -71,7 +53,8 @@ class SignatoryInline(_ReadOnly, admin.TabularInline[Signatory, LetterVersion]):
 
 
 @admin.register(LetterVersion)
-class LetterVersionAdmin(_ReadOnly, admin.ModelAdmin[LetterVersion]):
+class LetterVersionAdmin(_ReadOnly, CampaignScopedAdmin):
+    campaign_lookup = "letter__campaign"
     list_display = ["letter", "number", "status", "created_by", "created_at", "reviewed_by"]
     list_filter = ["status"]
     list_select_related = ["letter__campaign", "letter__organisation", "created_by", "reviewed_by"]
@@ -92,12 +75,6 @@ class LetterVersionAdmin(_ReadOnly, admin.ModelAdmin[LetterVersion]):
     readonly_fields = fields
     inlines = [SignatoryInline]
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _organises_any(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _organises_any(request)
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[LetterVersion]:
         return (
             super()
@@ -115,7 +92,8 @@ class LetterVersionInline(_ReadOnly, admin.TabularInline[LetterVersion, Letter])
 
 
 @admin.register(Letter)
-class LetterAdmin(_OrganisersOnly, admin.ModelAdmin[Letter]):
+class LetterAdmin(_OrganisersOnly):
+    campaign_lookup = "campaign"
     list_display = [
         "__str__",
         "organisation",
@@ -173,7 +151,14 @@ class LetterAdmin(_OrganisersOnly, admin.ModelAdmin[Letter]):
 
 
 @admin.register(Letterhead)
-class LetterheadAdmin(_OrganisersOnly, admin.ModelAdmin[Letterhead]):
+class LetterheadAdmin(_OrganisersOnly):
+    """The letterheads of the organisations of the user's campaigns or of their letters."""
+
+    def campaign_q(self, campaign_ids: frozenset[int]) -> Q:
+        return Q(organisation__campaigns__in=campaign_ids) | Q(
+            organisation__letters__campaign__in=campaign_ids
+        )
+
     list_display = ["name", "organisation", "kind", "updated_at"]
     list_filter = ["kind"]
     list_select_related = ["organisation"]
@@ -198,7 +183,8 @@ class LetterheadAdmin(_OrganisersOnly, admin.ModelAdmin[Letterhead]):
 
 
 @admin.register(SupportingDocument)
-class SupportingDocumentAdmin(_OrganisersOnly, admin.ModelAdmin[SupportingDocument]):
+class SupportingDocumentAdmin(_OrganisersOnly):
+    campaign_lookup = "campaign"
     list_display = ["title", "campaign", "language", "pages", "public", "uploaded_at"]
     list_filter = ["public", "language"]
     list_select_related = ["campaign"]

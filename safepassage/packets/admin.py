@@ -7,11 +7,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.packets.models import Packet, PacketBuild, PacketDownload
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Builds are made and changed by the packet pages and tasks only."""
+class ReadOnlyAdmin(CampaignScopedAdmin):
+    """Builds are made and changed by the packet pages and tasks only; each campaign's its own."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -25,6 +26,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(PacketBuild)
 class PacketBuildAdmin(ReadOnlyAdmin):
+    campaign_lookup = "campaign"
     list_display = ("pk", "campaign", "petition", "scope", "status", "total", "created_at")
     list_filter = ("status", "scope")
     fields = (
@@ -44,6 +46,7 @@ class PacketBuildAdmin(ReadOnlyAdmin):
 
 @admin.register(Packet)
 class PacketAdmin(ReadOnlyAdmin):
+    campaign_lookup = "build__campaign"
     list_display = ("build", "mission", "status", "total_count", "pages", "attempts")
     list_filter = ("status",)
     list_select_related = ("build__campaign", "mission")
@@ -65,6 +68,7 @@ class PacketAdmin(ReadOnlyAdmin):
 
 @admin.register(PacketDownload)
 class PacketDownloadAdmin(ReadOnlyAdmin):
+    campaign_lookup = "build__campaign"
     list_display = ("created_at", "build", "packet", "user", "sha256")
     list_select_related = ("build__campaign", "packet__mission", "user")
     fields = ("build", "packet", "user", "sha256", "created_at")

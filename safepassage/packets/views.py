@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from safepassage.accounts.permissions import is_organiser
+from safepassage.accounts.reauth import reauth_required
 from safepassage.campaigns.models import Campaign
 from safepassage.packets import services
 from safepassage.packets.forms import StartBuildForm
@@ -152,6 +153,7 @@ def _attachment(request: HttpRequest, build: PacketBuild, packet: Packet | None)
 
 @login_required
 @require_GET
+@reauth_required
 def download_packet(request: HttpRequest, slug: str, build_id: int, packet_id: int) -> FileResponse:
     campaign = _organised(request, slug)
     build = _build(campaign, build_id)
@@ -166,6 +168,7 @@ def download_packet(request: HttpRequest, slug: str, build_id: int, packet_id: i
 
 @login_required
 @require_GET
+@reauth_required
 def download_zip(request: HttpRequest, slug: str, build_id: int) -> FileResponse:
     campaign = _organised(request, slug)
     build = _build(campaign, build_id)

@@ -7,11 +7,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin
+from safepassage.accounts.reauth import reauth_required_action
 from safepassage.campaigns.models import Petition
-from safepassage.reports import counter
 from safepassage.signatures import moderation, services
 from safepassage.signatures.models import (
-    MODERATION_MARKER,
     Erasure,
     ModerationAction,
     ModerationEntry,
@@ -29,8 +29,10 @@ SIGNATURE_FIELDS = (
 
 
 @admin.register(Signature)
-class SignatureAdmin(admin.ModelAdmin[Signature]):
+class SignatureAdmin(CampaignScopedAdmin):
     """Organisers see names and places; the e-mail (hash or ciphertext) is never shown."""
+
+    campaign_lookup = "petition__campaign"
 
     list_display = [
         "pk", "petition", "first_name", "last_name", "city", "region", "country",
@@ -54,17 +56,10 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
     @admin.action(
         description="Count the selected signatures (clear the review flag)", permissions=["change"]
     )
+    @reauth_required_action
     def clear_review(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
-        petitions = set(queryset.values_list("petition_id", flat=True))
-        # An invalidation is undone on the moderation page, so its audit stays true.
-        moderated = queryset.filter(review_reason__startswith=MODERATION_MARKER).count()
-        cleared = (
-            queryset.exclude(review_reason="")
-            .exclude(review_reason__startswith=MODERATION_MARKER)
-            .update(review_reason="")
-        )
-        for petition_id in petitions:
-            counter.recount(petition_id)
+        # Sends the mail held with them too; an invalidation is undone on the moderation page.
+        cleared, moderated = moderation.clear_review(queryset)
         self.message_user(request, f"{cleared} signatures cleared for counting.", messages.SUCCESS)
         if moderated:
             self.message_user(
@@ -78,6 +73,7 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
         description="Withhold the names of the selected signatures from packets",
         permissions=["change"],
     )
+    @reauth_required_action
     def withhold_names(
         self, request: HttpRequest, queryset: QuerySet[Signature]
     ) -> HttpResponse | None:
@@ -129,6 +125,7 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
         description="Erase the selected signatures (keeps only a hash tombstone)",
         permissions=["change"],
     )
+    @reauth_required_action
     def erase(self, request: HttpRequest, queryset: QuerySet[Signature]) -> None:
         erased = 0
         for signature in queryset:
@@ -138,7 +135,8 @@ class SignatureAdmin(admin.ModelAdmin[Signature]):
 
 
 @admin.register(Erasure)
-class ErasureAdmin(admin.ModelAdmin[Erasure]):
+class ErasureAdmin(CampaignScopedAdmin):
+    campaign_lookup = "petition__campaign"
     list_display = ["petition", "reason", "erased_at"]
     list_filter = ["reason", "petition"]
     fields = ("petition", "reason", "erased_at")
@@ -163,8 +161,10 @@ class ModerationEntryInline(admin.TabularInline[ModerationEntry, ModerationActio
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin[ModerationAction]):
+class ModerationActionAdmin(CampaignScopedAdmin):
     """The audit trail: read only here; actions are taken and reversed on the moderation page."""
+
+    campaign_lookup = "petition__campaign"
 
     list_display = ["pk", "petition", "kind", "affected", "reason", "created_by", "created_at"]
     list_display += ["reversed_at"]

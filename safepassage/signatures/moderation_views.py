@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from safepassage.accounts import permissions
+from safepassage.accounts.reauth import reauth_required
 from safepassage.campaigns.models import Campaign, Petition
 from safepassage.signatures import moderation
 from safepassage.signatures.models import ModerationAction, Signature
@@ -209,6 +210,7 @@ def index(request: HttpRequest, campaign: str) -> HttpResponse:
 @never_cache
 @team_login_required
 @require_POST
+@reauth_required
 def names(request: HttpRequest, campaign: str) -> HttpResponse:
     the_campaign = _campaign(request, campaign)
     petition = _petition(the_campaign, request.POST.get("petition"))
@@ -242,6 +244,7 @@ def names(request: HttpRequest, campaign: str) -> HttpResponse:
 @never_cache
 @team_login_required
 @require_POST
+@reauth_required
 def invalidate(request: HttpRequest, campaign: str) -> HttpResponse:
     """First a preview (how many, nothing changed), then the same form confirmed."""
     the_campaign = _campaign(request, campaign)
@@ -286,6 +289,7 @@ def invalidate(request: HttpRequest, campaign: str) -> HttpResponse:
 @never_cache
 @team_login_required
 @require_POST
+@reauth_required
 def reverse_action(request: HttpRequest, campaign: str, pk: int) -> HttpResponse:
     the_campaign = _campaign(request, campaign)
     action = get_object_or_404(

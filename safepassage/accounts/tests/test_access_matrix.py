@@ -87,7 +87,8 @@ def admin_changelist(app: str, model: str) -> Callable[[World], str | None]:
     return build
 
 
-STAFF_ONLY = per_role(organiser=OK, _=ADMIN_LOGIN)
+# Both organisers are staff; what each sees on these pages is in test_admin_isolation.
+STAFF_ONLY = per_role(organiser=OK, organiser_b=OK, _=ADMIN_LOGIN)
 
 # (name, url builder, expected outcome per persona)
 VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
@@ -99,22 +100,36 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     (
         "dashboard",
         lambda w: reverse("accounts:dashboard", args=[w.campaign.slug]),
-        per_role(anonymous=LOGIN, signer=LOGIN, outsider=NOT_FOUND, _=OK),
+        per_role(anonymous=LOGIN, signer=LOGIN, outsider=NOT_FOUND, organiser_b=NOT_FOUND, _=OK),
     ),
     (
-        "dashboard of a campaign where nobody has a role",
+        "dashboard of the other campaign",
         lambda w: reverse("accounts:dashboard", args=[w.other_campaign.slug]),
-        per_role(anonymous=LOGIN, signer=LOGIN, _=NOT_FOUND),
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser_b=OK, _=NOT_FOUND),
     ),
     (
         "day-of-action board",
         lambda w: reverse("accounts:board", args=[w.campaign.slug]),
-        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, outsider=NOT_FOUND, _=FORBIDDEN),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
     ),
     (
         "invite page",
         lambda w: reverse("accounts:invite", args=[w.campaign.slug]),
-        per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, outsider=NOT_FOUND, _=FORBIDDEN),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
     ),
     ("admin: roles", admin_changelist("accounts", "role"), STAFF_ONLY),
     ("admin: invitations", admin_changelist("accounts", "invitation"), STAFF_ONLY),
@@ -169,6 +184,71 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     ),
 ]
 
+
+def team_page(name: str, *args: Callable[[World], Any]) -> Callable[[World], str]:
+    """The URL of a team page of campaign A (first argument: the campaign's slug)."""
+    return lambda w: reverse(name, args=[w.campaign.slug, *(arg(w) for arg in args)])
+
+
+ORGANISER_ONLY = per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND)
+# The same, where the page answers 403 to an account without the role (either way: nothing).
+ORGANISER_ONLY_403 = per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=FORBIDDEN)
+LETTER_EDITORS = per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, partner=OK, _=FORBIDDEN)
+VIEWS += [
+    (
+        "exports page",
+        team_page("exports:index"),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            coordinator_a=OK,
+            coordinator_b=OK,
+            _=NOT_FOUND,
+        ),
+    ),
+    (
+        "signatures export",
+        lambda w: reverse("exports:download", args=[w.campaign.slug, "signatures", "csv"]),
+        ORGANISER_ONLY,
+    ),
+    ("paper import", team_page("exports:import"), ORGANISER_ONLY),
+    ("letters", team_page("letters:index"), LETTER_EDITORS),
+    ("supporting documents", team_page("letters:documents"), ORGANISER_ONLY_403),
+    (
+        "letterheads of the partner organisation",
+        team_page("letters:letterheads", lambda w: w.partner_org.pk),
+        LETTER_EDITORS,
+    ),
+    (
+        "moderation",
+        team_page("moderation:index"),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            organiser_b=NOT_FOUND,
+            outsider=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    ("packets", team_page("packets:index"), ORGANISER_ONLY_403),
+    ("after-action report editor", team_page("report:edit"), ORGANISER_ONLY_403),
+    ("press kit editor", team_page("presskit:edit"), ORGANISER_ONLY_403),
+    ("press release draft", team_page("presskit:press_release"), ORGANISER_ONLY_403),
+    ("flyer draft", team_page("presskit:flyer"), ORGANISER_ONLY_403),
+    (
+        "deliveries index (lists only the user's own: see the test below)",
+        lambda w: reverse("deliveries:index"),
+        per_role(anonymous=LOGIN, signer=LOGIN, _=OK),
+    ),
+    (
+        "API tokens page (each account's own)",
+        lambda w: reverse("api:tokens"),
+        per_role(anonymous=LOGIN, signer=LOGIN, _=OK),
+    ),
+]
+
 # (name, function of world and user, expected value per persona)
 NOBODY: frozenset[str] = frozenset()
 BOTH_EVENTS = frozenset({"event A", "event B"})
@@ -182,7 +262,7 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     (
         "is_organiser of another campaign",
         lambda w, u: permissions.is_organiser(u, w.other_campaign),
-        per_role(_=False),
+        per_role(organiser_b=True, _=False),
     ),
     (
         "events_for",
@@ -258,12 +338,18 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     (
         "campaigns_for",
         lambda w, u: w.labels(permissions.campaigns_for(u)),
-        per_role(anonymous=NOBODY, signer=NOBODY, outsider=NOBODY, _={"campaign"}),
+        per_role(
+            anonymous=NOBODY,
+            signer=NOBODY,
+            outsider=NOBODY,
+            organiser_b={"other campaign"},
+            _={"campaign"},
+        ),
     ),
     (
         "organiser_campaigns",
         lambda w, u: w.labels(permissions.organiser_campaigns(u)),
-        per_role(organiser={"campaign"}, _=NOBODY),
+        per_role(organiser={"campaign"}, organiser_b={"other campaign"}, _=NOBODY),
     ),
 ]
 
@@ -377,6 +463,8 @@ def text_of(response: Any) -> str:
 
         pages = PdfReader(io.BytesIO(response.content)).pages
         return "\n".join(p.extract_text() or "" for p in pages)
+    if response.streaming:  # the CSV exports
+        return b"".join(response.streaming_content).decode()
     return str(response.content.decode())
 
 
@@ -394,6 +482,15 @@ def test_nobody_sees_an_email_address_on_any_page_they_may_open(world):
                 assert address not in html.lower(), (name, role, address)
             if not name.startswith("admin"):
                 assert EMAIL_LIKE.findall(html) == [], (name, role)
+
+
+def test_the_organiser_of_another_campaign_sees_nothing_of_this_one_on_their_pages(world):
+    client = world.clients["organiser_b"]
+    deliveries = page(client, reverse("deliveries:index"))
+    for delivery in (world.delivery_w, world.delivery_c):
+        assert f"/deliveries/{delivery.pk}/" not in deliveries
+    index = page(client, reverse("accounts:index"))
+    assert world.campaign.slug not in index and world.other_campaign.slug in index
 
 
 def test_the_board_shows_every_mission_with_an_event_or_a_delivery(world):
@@ -427,3 +524,103 @@ def test_a_coordinator_logs_in_on_the_team_login_page_not_the_admins(world):
     assert NAMES_A[0] in client.get(dashboard).content.decode()
     assert client.post(reverse("accounts:logout")).status_code == 302
     assert outcome(client.get(dashboard)) == LOGIN
+
+
+# URL names that need no row in VIEWS: pages for everyone (the signer's own
+# links carry an unguessable token), the login and second-factor pages, the
+# public API (test_public covers it), and the admin (test_admin_isolation
+# iterates its registry).
+PUBLIC_URLS = frozenset(
+    {
+        "set_language",
+        "signatures:sign", "signatures:thanks", "signatures:resend", "signatures:count",
+        "signatures:confirm", "signatures:withdraw", "personal_letter:edit",
+        "core:home", "core:about", "core:healthz", "core:subdivisions", "core:demo-mail",
+        "directory:index", "directory:missions", "directory:find", "directory:map",
+        "events:list", "events:campaign_ics", "events:city_ics", "events:event",
+        "events:event_ics", "events:rsvp", "events:rsvp_thanks", "events:rsvp_confirm",
+        "events:rsvp_cancel", "events:rsvp_page", "events:rsvp_ics",
+        "reports:campaign", "report:public", "report:pdf", "report:photo", "public-document",
+        "presskit:public_press_release", "presskit:public_flyer",
+        "accounts:login", "accounts:logout", "accounts:join", "accounts:second_factor",
+        "accounts:two_factor_setup", "accounts:recovery_codes", "accounts:remove_device",
+        "accounts:reauth",
+        "api:docs", "api:not_found", "api:v1:openapi-json", "api:v1:api-root",
+        "api:v1:list_campaigns", "api:v1:get_campaign", "api:v1:campaign_counts",
+        "api:v1:list_petitions", "api:v1:get_petition", "api:v1:list_events",
+        "api:v1:get_event", "api:v1:list_missions", "api:v1:get_mission",
+        "api:v1:list_reports", "api:v1:get_report",
+        # The proof-of-work challenge of the signing form.
+        "signatures:challenge",
+        # Passkey sign-in and enrolment (django-otp-webauthn): the account's own.
+        "otp_webauthn:credential-registration-begin",
+        "otp_webauthn:credential-registration-complete",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
+    }
+)  # fmt: skip
+
+# Pages with a per-role matrix of their own elsewhere: the team API answers
+# tokens, not sessions (api/tests/test_team.py).
+COVERED_ELSEWHERE = frozenset(
+    {
+        "api:v1:me", "api:v1:list_signatures", "api:v1:list_deliveries",
+        "api:v1:get_delivery", "api:v1:record_delivery", "api:v1:rsvp_counts",
+    }
+)  # fmt: skip
+
+# Pages of one object or POST-only steps that their own app's tests check but
+# that have no row here yet. Debt, listed so that it shrinks: a NEW page in
+# none of these lists fails test_every_url_pattern_has_a_row_in_the_matrix.
+NOT_YET_IN_MATRIX = frozenset(
+    {
+        "deliveries:evidence", "deliveries:evidence-file", "deliveries:evidence-publish",
+        "deliveries:response", "deliveries:response-scan", "deliveries:send",
+        "deliveries:packet",
+        "api:revoke",
+        "exports:import_map",
+        "letters:sample-new", "letters:fork", "letters:edit", "letters:history",
+        "letters:submit", "letters:review", "letters:preview", "letters:document-public",
+        "letters:document-delete", "letters:letterhead-new", "letters:letterhead-edit",
+        "letters:letterhead-preview",
+        "packets:build", "packets:interrupt", "packets:resume", "packets:zip", "packets:packet",
+        "moderation:names", "moderation:invalidate", "moderation:reverse",
+    }
+)  # fmt: skip
+
+
+def url_names() -> set[str]:
+    """Every named URL pattern of the project, outside the admin, with its namespaces."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    names: set[str] = set()
+
+    def walk(resolver: URLResolver, namespace: str) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin" or pattern.namespace == "admin":
+                    continue
+                inner = ":".join(p for p in (namespace, pattern.namespace or "") if p)
+                walk(pattern, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver(), "")
+    return names
+
+
+def test_every_url_pattern_has_a_row_in_the_matrix(world):
+    from django.urls import resolve
+
+    covered = set()
+    for _name, build, _expected in VIEWS:
+        url = build(world)
+        if url is not None:
+            covered.add(resolve(url.split("?")[0]).view_name)
+    listed = PUBLIC_URLS | COVERED_ELSEWHERE | NOT_YET_IN_MATRIX
+    missing = url_names() - covered - listed
+    assert missing == set(), "add a row to VIEWS (or, if public, to PUBLIC_URLS)"
+    # The lists hold no stale names.
+    assert listed - url_names() == set()
+    assert covered & NOT_YET_IN_MATRIX == set(), "a page got its row: drop it from the debt"

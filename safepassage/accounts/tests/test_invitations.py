@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from conftest import mail_text, run_tasks
+from conftest import mail_text, run_tasks, totp_code
 from safepassage.accounts import services
 from safepassage.accounts.models import Invitation, Role
 from safepassage.accounts.tests.world import PASSWORD, World, build_world, user
@@ -207,7 +208,14 @@ def test_an_invited_organiser_gets_the_admin_and_the_board(world):
     account = get_user_model().objects.get(username="olivia")
     assert account.is_staff and not account.is_superuser
     assert account.groups.filter(name="Organisers").exists()
-    assert client.get(reverse("accounts:board", args=[world.campaign.slug])).status_code == 200
+    # An organiser sees signer data, so the new account enrols a second factor first.
+    board = reverse("accounts:board", args=[world.campaign.slug])
+    assert client.get(board)["Location"].startswith(reverse("accounts:second_factor"))
+    assert client.get(reverse("accounts:two_factor_setup")).status_code == 200
+    pending = TOTPDevice.objects.get(user=account, confirmed=False)
+    enrolled = client.post(reverse("accounts:two_factor_setup"), {"code": totp_code(pending)})
+    assert enrolled.status_code == 200 and TOTPDevice.objects.get(user=account).confirmed
+    assert client.get(board).status_code == 200
     assert client.get(reverse("admin:index")).status_code == 200
     roles = client.get(reverse("admin:accounts_role_changelist")).content.decode()
     assert "coord-washington" in roles

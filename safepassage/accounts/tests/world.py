@@ -7,6 +7,10 @@ to confirmed RSVPs. Each event has a confirmed RSVP (with an encrypted
 address: the person agreed to be contacted) and one that is not confirmed.
 The Washington delivery is done, the Chicago one planned. Houston has a
 consulate with nothing happening at it.
+
+A second campaign (B, "Another campaign") has its own organiser
+(organiser_b), who has no role in the first (A). ``populate`` gives both
+campaigns one row of every model the admin shows, for the isolation tests.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ ROLES = (
     "coordinator_b",
     "partner",
     "organiser",
+    "organiser_b",
     "outsider",
 )
 PASSWORD = "a-long-test-password-9731"
@@ -184,6 +189,7 @@ def build_world(petition: Petition, *, sign: bool = True) -> World:
         "coordinator_b": user("coord-chicago", "Chen", "Lakeshore"),
         "partner": user("partner-editor", "Pat", "Partner"),
         "organiser": user("organiser-olga", "Olga", "Organiser"),
+        "organiser_b": user("organiser-bora", "Bora", "Bravo"),
         "outsider": user("outsider-otto"),
     }
     role_a = Role.objects.create(
@@ -202,6 +208,10 @@ def build_world(petition: Petition, *, sign: bool = True) -> World:
     )
     Role.objects.create(user=users["organiser"], campaign=campaign, kind=Role.Kind.ORGANISER)
     grant_admin(users["organiser"])
+    Role.objects.create(
+        user=users["organiser_b"], campaign=other_campaign, kind=Role.Kind.ORGANISER
+    )
+    grant_admin(users["organiser_b"])
 
     delivery_w = Delivery.objects.create(
         campaign=campaign,
@@ -244,3 +254,194 @@ def build_world(petition: Petition, *, sign: bool = True) -> World:
         users=users,
         clients=clients,
     )
+
+
+# Rows of every model the admin shows, per campaign: "A" (world.campaign) and
+# "B" (world.other_campaign). For models that belong to an account (API
+# tokens) the rows of each campaign's organiser.
+Rows = dict[str, dict[type[Any], list[Any]]]
+
+
+def populate(world: World) -> Rows:
+    """Give both campaigns one row (or more) of every model in the admin."""
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from safepassage.accounts.models import Invitation
+    from safepassage.api.models import ApiToken
+    from safepassage.events.models import ReadingScript, RemembranceName
+    from safepassage.exports.models import ExportLog
+    from safepassage.letters.models import Letter, Letterhead, LetterVersion, SupportingDocument
+    from safepassage.outbox.models import Message
+    from safepassage.packets.models import Packet, PacketBuild, PacketDownload
+    from safepassage.reports.models import AfterActionReport, CampaignStats, PressKit
+    from safepassage.signatures.models import Erasure, ModerationAction, PaperTally, Signature
+
+    year = world.campaign.year
+    petition_b = Petition.objects.create(campaign=world.other_campaign, slug="another-petition")
+    org_b = Organisation.objects.create(name="Bravo Refugee Aid", slug="bravo-refugee-aid")
+    world.other_campaign.organisations.add(org_b)
+    event_b = Event.objects.create(
+        campaign=world.other_campaign,
+        kind=Event.Kind.VIGIL,
+        title="Vigil of the other campaign",
+        city="Houston",
+        country="US",
+        host=org_b,
+        starts_at=local(year, 19, "America/Chicago"),
+        time_zone="America/Chicago",
+    )
+    rsvp_b = rsvp(event_b, "Bea Bravo-Guest", "bea.bravo@example.net", RSVP.Status.CONFIRMED)
+    delivery_b = Delivery.objects.create(campaign=world.other_campaign, mission=world.houston)
+
+    rows: Rows = {}
+    parts = (
+        ("A", world.campaign, world.petition, world.partner_org, "organiser", world.event_a),
+        ("B", world.other_campaign, petition_b, org_b, "organiser_b", event_b),
+    )
+    for label, campaign, petition, organisation, persona, event in parts:
+        organiser = world.users[persona]
+        signatures = []
+        for n, review in enumerate(("", "velocity: many signatures from one network")):
+            address = f"signer-{label.lower()}-{n}@example.org"
+            signatures.append(
+                Signature.objects.create(
+                    petition=petition,
+                    status=Signature.Status.CONFIRMED,
+                    confirmed_at=timezone.now(),
+                    first_name=f"Signer{label}{n}",
+                    last_name=f"Campaign{label}",
+                    city="Seoul",
+                    region="",
+                    country="KR",
+                    publish_name=True,
+                    contact="count",
+                    email_hash=email_hash(canonicalize(address).address, settings.SIGNER_HASH_KEY),
+                    consent_version="test",
+                    consent_hash="0" * 64,
+                    review_reason=review,
+                )
+            )
+        build = PacketBuild.objects.create(
+            campaign=campaign, petition=petition, snapshot_at=timezone.now(), created_by=organiser
+        )
+        packet = Packet.objects.create(build=build, mission=world.embassy)
+        letter = Letter.objects.create(campaign=campaign, organisation=organisation)
+        # A packet e-mailed to a mission, sent but not yet recorded on its delivery.
+        planned = Delivery.objects.filter(campaign=campaign, status=Delivery.Status.PLANNED).first()
+        assert planned is not None
+        planned.message = Message.objects.create(
+            kind=Message.Kind.DELIVERY, status=Message.Status.SENT, sent_at=timezone.now()
+        )
+        planned.save()
+        rows[label] = {
+            Campaign: [campaign],
+            Petition: [petition],
+            Organisation: [organisation],
+            Signature: signatures,
+            Erasure: [
+                Erasure.objects.create(petition=petition, email_hash="e" * 64, reason="organiser")
+            ],
+            ModerationAction: [
+                ModerationAction.objects.create(
+                    petition=petition,
+                    kind=ModerationAction.Kind.HIDE_NAMES,
+                    reason="test",
+                    created_by=organiser,
+                )
+            ],
+            PaperTally: [
+                PaperTally.objects.create(
+                    petition=petition, source="paper list", country="US", count=3
+                )
+            ],
+            Message: [
+                Message.objects.create(
+                    kind=Message.Kind.SIGNATURE_CONFIRM,
+                    signature=signatures[0],
+                    status=Message.Status.RETRY,
+                )
+            ],
+            ExportLog: [
+                ExportLog.objects.create(
+                    campaign=campaign,
+                    user=organiser,
+                    kind=ExportLog.Kind.SIGNATURES,
+                    format=ExportLog.Format.CSV,
+                    rows=1,
+                )
+            ],
+            PacketBuild: [build],
+            Packet: [packet],
+            PacketDownload: [
+                PacketDownload.objects.create(
+                    build=build, packet=packet, user=organiser, sha256="0" * 64
+                )
+            ],
+            Letter: [letter],
+            LetterVersion: [LetterVersion.objects.create(letter=letter, number=1, body="Dear")],
+            Letterhead: [
+                Letterhead.objects.create(
+                    organisation=organisation,
+                    name=f"Letterhead {label}",
+                    kind=Letterhead.Kind.DESIGNED,
+                )
+            ],
+            SupportingDocument: [
+                SupportingDocument.objects.create(
+                    campaign=campaign,
+                    title=f"Report {label}",
+                    language="en",
+                    file=ContentFile(b"%PDF-1.4\n", name=f"report-{label}.pdf"),
+                    sha256="0" * 64,
+                )
+            ],
+            RemembranceName: [
+                RemembranceName.objects.create(campaign=campaign, name=f"Remembered {label}")
+            ],
+            ReadingScript: [ReadingScript.objects.get_or_create(campaign=campaign)[0]],
+            Event: [event],
+            RSVP: list(RSVP.objects.filter(event=event)),
+            Delivery: list(Delivery.objects.filter(campaign=campaign)),
+            PressKit: [
+                PressKit.objects.get_or_create(
+                    campaign=campaign,
+                    defaults={"press_release_title": "Press", "flyer_headline": "Flyer"},
+                )[0]
+            ],
+            AfterActionReport: [
+                AfterActionReport.objects.get_or_create(
+                    campaign=campaign, defaults={"title": f"Report {label}"}
+                )[0]
+            ],
+            CampaignStats: [CampaignStats.objects.get_or_create(campaign=campaign)[0]],
+            Role: list(Role.objects.filter(campaign=campaign)),
+            Invitation: [
+                Invitation.objects.create(
+                    campaign=campaign,
+                    kind=Role.Kind.COORDINATOR,
+                    name=f"Invited {label}",
+                    invited_by=organiser,
+                )
+            ],
+            ApiToken: [
+                ApiToken.objects.create(
+                    user=organiser,
+                    name=f"token {label}",
+                    token_hash=label * 64,
+                    prefix=f"sp_{label}",
+                )
+            ],
+        }
+    from safepassage.accounts.models import AuthEvent
+
+    for label, persona in (("A", "organiser"), ("B", "organiser_b")):
+        account = world.users[persona]
+        rows[label][AuthEvent] = [
+            AuthEvent.objects.create(
+                kind=AuthEvent.Kind.LOGIN, username=account.username, user=account
+            )
+        ]
+    assert rsvp_b in rows["B"][RSVP] and delivery_b in rows["B"][Delivery]
+    return rows

@@ -61,6 +61,13 @@ def test_the_deployment_check_wants_a_real_sender():
     assert "safepassage.W003" in result.stdout + result.stderr
 
 
+def test_the_deployment_check_wants_a_domain_for_passkeys():
+    # Browsers refuse passkeys for an IP address (test_second_factor_browser.py uses localhost).
+    result = run_deploy_check(OTP_WEBAUTHN_RP_ID="192.0.2.7")
+    assert "safepassage.W060" in result.stdout + result.stderr
+    assert result.returncode != 0
+
+
 def test_the_demo_loads_once_and_can_be_loaded_again():
     first = load_demo(2026)
     second = load_demo(2026)

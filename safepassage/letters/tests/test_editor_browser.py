@@ -8,21 +8,14 @@ from typing import Any
 
 import pytest
 
-from conftest import LiveApp, require
+from conftest import LiveApp, require, totp_device
+from safepassage.core.tests.browser import Authenticator, log_in
 from safepassage.letters.models import Letter, LetterVersion
 from safepassage.letters.tests.test_services import PASSWORD, SAMPLE_BODY, World
 
 pytestmark = [pytest.mark.browser, pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = Path("/usr/bin/chromium")
-
-
-def log_in(page: Any, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/team/login/?next={next_path}")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(re.compile(re.escape(next_path) + r"$"))
 
 
 def test_a_partner_editor_forks_edits_and_submits_and_an_organiser_approves(
@@ -35,6 +28,9 @@ def test_a_partner_editor_forks_edits_and_submits_and_an_organiser_approves(
     sample = world.sample()
     slug = world.campaign.slug
     letters_path = f"/team/{slug}/letters/"
+    # Both must pass a second factor: each has an authenticator app.
+    alice_app = Authenticator.of(totp_device(world.editor_a))
+    olivia_app = Authenticator.of(totp_device(world.organiser))
 
     from playwright.sync_api import sync_playwright
 
@@ -49,7 +45,7 @@ def test_a_partner_editor_forks_edits_and_submits_and_an_organiser_approves(
         try:
             editor = browser.new_context(locale="en-GB", viewport={"width": 1200, "height": 1000})
             page = editor.new_page()
-            log_in(page, live_app.url, "alice", letters_path)
+            log_in(page, live_app.url, "alice", PASSWORD, letters_path, alice_app)
             assert "Sample letter (en)" in page.content()
             page.select_option(f"#fork-{sample.pk}", label="Freedom Coalition")
             page.click(f"#letter-{sample.pk} .fork-form button[type=submit]")
@@ -82,7 +78,7 @@ def test_a_partner_editor_forks_edits_and_submits_and_an_organiser_approves(
                 locale="en-GB", viewport={"width": 1200, "height": 1000}
             )
             page = organiser.new_page()
-            log_in(page, live_app.url, "olivia", letters_path)
+            log_in(page, live_app.url, "olivia", PASSWORD, letters_path, olivia_app)
             row = page.locator("#organisation-letters tr", has_text="Freedom Coalition")
             assert "waiting for approval" in row.inner_text()
             row.get_by_role("link", name="History").click()

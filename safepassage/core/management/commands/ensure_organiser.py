@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 ORGANISER_APPS = [
     "campaigns",
@@ -38,6 +40,25 @@ def give_organiser_roles(user: Any) -> None:
         Role.objects.get_or_create(user=user, campaign=campaign, kind=Role.Kind.ORGANISER)
 
 
+def enrol_authenticator(user: Any) -> tuple[str, str]:
+    """A confirmed TOTP device for the demo organiser: (base32 secret, otpauth:// URI).
+
+    Organisers must pass a second factor; the demo gives them one at once so
+    a newcomer adds the key to an authenticator app instead of enrolling first.
+    """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
+    return base64.b32encode(device.bin_key).decode(), device.config_url
+
+
+def _second_factor_text(secret: str, uri: str) -> str:
+    return (
+        "Second factor (authenticator app, e.g. Aegis, FreeOTP, 2FAS):\n"
+        f"  key: {secret}\n  otpauth URI: {uri}\n"
+    )
+
+
 class Command(BaseCommand):
     help = "Create an organiser account (once) and say how to log in."
 
@@ -58,19 +79,29 @@ class Command(BaseCommand):
         existing = User.objects.filter(username=username).first()
         if existing is not None:
             give_organiser_roles(existing)
-            where = f" (password in {credentials})" if credentials.exists() else ""
+            secret, uri = enrol_authenticator(existing)
+            if credentials.exists() and "totp key:" not in credentials.read_text():
+                with credentials.open("a") as handle:  # created 0600 above, on the first run
+                    handle.write(f"totp key: {secret}\notpauth uri: {uri}\n")
+            where = f" (password and key in {credentials})" if credentials.exists() else ""
             self.stdout.write(f"Organiser login: {login_url} as {username!r}{where}")
+            self.stdout.write(_second_factor_text(secret, uri))
             return
         password = secrets.token_urlsafe(12)
         user = User.objects.create_user(username=username, password=password, is_staff=True)
         user.groups.add(group)
         give_organiser_roles(user)
+        secret, uri = enrol_authenticator(user)
         credentials.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(credentials, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(f"username: {username}\npassword: {password}\n")
+            handle.write(
+                f"username: {username}\npassword: {password}\n"
+                f"totp key: {secret}\notpauth uri: {uri}\n"
+            )
         self.stdout.write(
             f"Created organiser account. Log in at {login_url}\n"
             f"  username: {username}\n  password: {password}\n"
-            f"(also saved in {credentials}; change it with: manage.py changepassword {username})"
+            + _second_factor_text(secret, uri)
+            + f"(also saved in {credentials}; change it with: manage.py changepassword {username})"
         )
