@@ -71,6 +71,8 @@ class World:
     delivery_c: Delivery
     users: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, Client] = field(default_factory=dict)
+    # The objects of the one-object pages, by name (see ``furnish``).
+    things: dict[str, Any] = field(default_factory=dict)
 
     def label(self, obj: Any) -> str:
         """A stable name for an object in the expectation tables."""
@@ -444,4 +446,115 @@ def populate(world: World) -> Rows:
             )
         ]
     assert rsvp_b in rows["B"][RSVP] and delivery_b in rows["B"][Delivery]
+    return rows
+
+
+def _pdf() -> bytes:
+    """A one-page PDF, blank."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# A 1x1 PNG, as a delivery photo.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def furnish(world: World) -> Rows:
+    """``populate``, then what the one-object team pages of campaign A need.
+
+    In ``world.things``: evidence (a photo) and a response with a scan on the
+    Washington delivery, the packet e-mailed for the Chicago one, a sample
+    letter, the partner's and the other organisation's letters with a version
+    each, the partner's letterhead, a finished packet build with its files,
+    a moderation action, an import upload in progress (the organiser's) and
+    each organiser's API token.
+    """
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from safepassage.api.models import ApiToken
+    from safepassage.deliveries import packets as sent_packets
+    from safepassage.deliveries.models import Evidence, Response
+    from safepassage.exports.models import ImportUpload
+    from safepassage.letters.models import Letter, Letterhead, LetterVersion, SupportingDocument
+    from safepassage.outbox.models import Message
+    from safepassage.packets.models import Packet, PacketBuild
+    from safepassage.signatures.models import ModerationAction
+
+    rows = populate(world)
+    a = rows["A"]
+    things = world.things
+    # The Chicago packet is queued, not yet sent: the delivery stays planned.
+    chicago = Delivery.objects.get(pk=world.delivery_c.pk)
+    assert chicago.message is not None
+    Message.objects.filter(pk=chicago.message.pk).update(status=Message.Status.QUEUED, sent_at=None)
+    pdf = _pdf()
+    sent_packets.store(
+        chicago.message.pk,
+        sent_packets.PacketInfo(
+            filename="petition.pdf", sha256=hashlib.sha256(pdf).hexdigest(), link="", to=""
+        ),
+        pdf,
+    )
+    things["evidence"] = Evidence.objects.create(
+        delivery=world.delivery_w,
+        kind=Evidence.Kind.PHOTO,
+        file=ContentFile(PNG, name="photo.png"),
+        uploaded_by=world.users["coordinator_a"],
+    )
+    things["response"] = Response.objects.create(
+        delivery=world.delivery_w,
+        received_on=timezone.localdate(),
+        channel=Response.Channel.LETTER,
+        summary="Received, no comment.",
+        scan=ContentFile(pdf, name="reply.pdf"),
+        recorded_by=world.users["coordinator_a"],
+    )
+    things["letter"] = a[Letter][0]
+    things["version"] = a[LetterVersion][0]
+    sample, _new = Letter.objects.get_or_create(
+        campaign=world.campaign, organisation=None, language="en"
+    )
+    LetterVersion.objects.get_or_create(letter=sample, number=1, defaults={"body": "Dear"})
+    things["sample"] = sample
+    other = Letter.objects.create(campaign=world.campaign, organisation=world.other_org)
+    LetterVersion.objects.create(letter=other, number=1, body="Dear")
+    things["other_letter"] = other
+    things["letterhead"] = a[Letterhead][0]
+    things["document"] = a[SupportingDocument][0]
+    build = a[PacketBuild][0]
+    packet = a[Packet][0]
+    Packet.objects.filter(pk=packet.pk).update(
+        status=Packet.Status.DONE, sha256=hashlib.sha256(pdf).hexdigest()
+    )
+    packet.refresh_from_db()
+    packet.file.save("packet.pdf", ContentFile(pdf))
+    build.status = PacketBuild.Status.DONE
+    build.zip_sha256 = hashlib.sha256(b"PK zip").hexdigest()
+    build.zip_file.save("packets.zip", ContentFile(b"PK zip"), save=False)
+    build.save()
+    things["build"] = build
+    things["packet"] = packet
+    things["build_b"] = rows["B"][PacketBuild][0]
+    things["moderation"] = a[ModerationAction][0]
+    things["token"] = a[ApiToken][0]
+    things["upload"] = ImportUpload.objects.create(
+        campaign=world.campaign,
+        petition=world.petition,
+        created_by=world.users["organiser"],
+        filename="paper.csv",
+        content_encrypted=crypto.encrypt("first_name,last_name,city\nHana,Kim,Seoul\n"),
+    )
     return rows
