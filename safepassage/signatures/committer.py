@@ -20,7 +20,8 @@ from concurrent.futures import Future
 from django.db import close_old_connections, connection
 
 from safepassage.lib.writelock import database_write_lock
-from safepassage.signatures.services import PendingSignature, commit_batch
+from safepassage.signatures.pending import PendingSignature
+from safepassage.signatures.services import commit_batch
 
 logger = logging.getLogger(__name__)
 

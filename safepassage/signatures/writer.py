@@ -36,7 +36,8 @@ from django.db import close_old_connections, connection, transaction
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.services import schedule_send
 from safepassage.signatures.models import Signature
-from safepassage.signatures.services import PendingSignature, write_batch
+from safepassage.signatures.pending import PendingSignature
+from safepassage.signatures.services import write_batch
 from safepassage.signatures.throttle import LimitKeys
 
 logger = logging.getLogger(__name__)

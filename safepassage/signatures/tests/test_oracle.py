@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from conftest import sign_data
 from safepassage.lib.emails import canonicalize
 from safepassage.signatures import services
+from safepassage.signatures.pending import PendingSignature
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def test_a_repeated_signer_costs_the_same_statements_through_the_signing_view(pe
 def test_a_repeated_signer_costs_the_same_statements_in_the_writer(petition):
     data = sign_data()
 
-    def pending(email: str) -> services.PendingSignature:
+    def pending(email: str) -> PendingSignature:
         values = {**data, "email": email}
         return services.build_pending(petition, values, canonicalize(email), "192.0.2.1", "en")
 

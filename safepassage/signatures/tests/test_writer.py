@@ -23,11 +23,12 @@ from safepassage.outbox.models import Message
 from safepassage.signatures import services, writer
 from safepassage.signatures.forms import SignForm
 from safepassage.signatures.models import Signature
+from safepassage.signatures.pending import PendingSignature
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def pending_for(petition: Any, email: str) -> services.PendingSignature:
+def pending_for(petition: Any, email: str) -> PendingSignature:
     form = SignForm(sign_data(email=email), language="en")
     assert form.is_valid(), form.errors
     data = form.cleaned_data
