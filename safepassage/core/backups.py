@@ -17,15 +17,12 @@ serves. See docs/operations.md.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import sqlite3
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
-from django.db import DatabaseError, connections, transaction
+from django.db import DatabaseError, connections
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
+from safepassage.core import pgtools
+from safepassage.core.pgtools import BackupError as BackupError
 from safepassage.lib.privatefiles import create_private, fsync_dir, private_dir
 from safepassage.outbox.models import Message
 from safepassage.signatures import erasurelog
@@ -46,20 +45,6 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 ERASURES = "erasures.jsonl"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
-# What the PostgreSQL tools inherit from our environment: nothing of the keys.
-_TOOL_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PGPASSFILE")
-_PG_OPTIONS = {
-    "sslmode": "PGSSLMODE",
-    "sslrootcert": "PGSSLROOTCERT",
-    "sslcert": "PGSSLCERT",
-    "sslkey": "PGSSLKEY",
-    "connect_timeout": "PGCONNECT_TIMEOUT",
-}
-_DUMP_TABLE = re.compile(r"^\d+; \d+ \d+ TABLE (?!DATA )(\S+) (\S+)(?: \S+)?$")
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot be done; the message says why and what to do."""
 
 
 @dataclass
@@ -133,7 +118,7 @@ def create_backup(destination: Path) -> Backup:
         if kind == "sqlite":
             _backup_sqlite(Path(connections["default"].settings_dict["NAME"]), database_file)
         else:
-            _backup_postgresql(database_file)
+            pgtools.dump(database_file)
         # Read after the copy, so the log holds at least every tombstone the copy holds;
         # with the outside log merged in, also those a restored database had lost.
         records = erasurelog.merge(
@@ -196,60 +181,6 @@ class _sqlite:
 
     def __exit__(self, *exc: object) -> None:
         self.connection.close()
-
-
-def _pg_tool(name: str) -> str:
-    found = shutil.which(name)
-    if found:
-        return found
-
-    def version(path: str) -> tuple[int, ...]:
-        number = Path(path).parent.parent.name
-        return tuple(int(part) for part in number.split(".") if part.isdigit())
-
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=version)
-    if candidates:
-        return candidates[-1]
-    raise BackupError(f"{name} is not installed: install postgresql-client (apt)")
-
-
-def _pg_environment() -> dict[str, str]:
-    db = connections["default"].settings_dict
-    env = {key: os.environ[key] for key in _TOOL_ENVIRONMENT if key in os.environ}
-    for key, variable in (
-        ("NAME", "PGDATABASE"),
-        ("USER", "PGUSER"),
-        ("PASSWORD", "PGPASSWORD"),
-        ("HOST", "PGHOST"),
-        ("PORT", "PGPORT"),
-    ):
-        if db.get(key):
-            env[variable] = str(db[key])
-    for option, variable in _PG_OPTIONS.items():
-        if db.get("OPTIONS", {}).get(option):
-            env[variable] = str(db["OPTIONS"][option])
-    return env
-
-
-def _run_pg_tool(arguments: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
-    result = subprocess.run(  # noqa: S603 (a fixed tool; arguments are ours, no shell)
-        [_pg_tool(arguments[0]), "--no-password", *arguments[1:]],
-        env=_pg_environment(),
-        stderr=subprocess.PIPE,
-        check=False,
-        **kwargs,
-    )
-    if result.returncode != 0:
-        message = result.stderr.decode(errors="replace").strip()
-        raise BackupError(f"{arguments[0]} failed ({result.returncode}): {message}")
-    return result
-
-
-def _backup_postgresql(target: Path) -> None:
-    with os.fdopen(create_private(target), "wb") as handle:
-        _run_pg_tool(["pg_dump", "--format=custom"], stdout=handle)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 # --- Restoring -----------------------------------------------------------------------
@@ -317,7 +248,7 @@ def restore_backup(backup: Path, say: Callable[[str], None] = print) -> Restored
     if kind == "sqlite":
         _refuse_if_sqlite_in_use()
     else:
-        _refuse_if_postgresql_in_use()
+        pgtools.refuse_if_in_use()
     replaced = _erasures_of_current_database()
     # Before anything is replaced, the outside log learns every erasure known.
     known = erasurelog.merge(outside, replaced, in_backup)
@@ -419,56 +350,8 @@ def _restore_sqlite(source: Path, records: list[erasurelog.ErasureRecord]) -> tu
     return result
 
 
-def _refuse_if_postgresql_in_use() -> None:
-    connections.close_all()
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-        )
-        (others,) = cursor.fetchone()
-    if others:
-        raise BackupError(
-            f"{others} other connections to the database: stop the web server, the "
-            "signing writer and every worker first"
-        )
-
-
 def _restore_postgresql(dump: Path, records: list[erasurelog.ErasureRecord]) -> tuple[int, int]:
-    listing = _run_pg_tool(["pg_restore", "--list", str(dump)], stdout=subprocess.PIPE)
-    in_dump = {
-        (match[1], match[2])
-        for line in listing.stdout.decode().splitlines()
-        if (match := _DUMP_TABLE.match(line))
-    }
-    # Tables of migrations newer than the backup are not in the dump: drop them,
-    # or pg_restore cannot drop what they reference and migrate cannot create them.
-    connection = connections["default"]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT schemaname, tablename FROM pg_tables "
-            "WHERE schemaname = ANY(current_schemas(false))"
-        )
-        for schema, table in cursor.fetchall():
-            if (schema, table) not in in_dump:
-                quote = connection.ops.quote_name
-                cursor.execute(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(table)} CASCADE")
-    connections.close_all()
-    _run_pg_tool(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            "--dbname",
-            str(connection.settings_dict["NAME"]),
-            str(dump),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    pgtools.restore_dump(dump)
     try:
         return _migrate_and_replay(records)
     finally:

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from conftest import require, run_tasks, sign_data
 from safepassage.campaigns.models import Petition
-from safepassage.core import backups
+from safepassage.core import backups, pgtools
 from safepassage.core.housekeeping import housekeeping
 from safepassage.outbox.models import Message
 from safepassage.signatures import erasurelog, services
@@ -75,8 +75,8 @@ def _restore(path: Path) -> str:
 def _require_pg_tools() -> None:
     if connection.vendor == "postgresql":
         try:
-            backups._pg_tool("pg_dump")
-            backups._pg_tool("pg_restore")
+            pgtools.tool_path("pg_dump")
+            pgtools.tool_path("pg_restore")
         except backups.BackupError:
             require(False, "pg_dump and pg_restore (postgresql-client)")
 
@@ -157,7 +157,7 @@ def test_a_backup_is_private_complete_and_holds_no_key_and_no_address(client, pe
     if kind == "postgresql":
         # The custom format is compressed: read it as SQL too.
         contents += subprocess.run(
-            [backups._pg_tool("pg_restore"), "-f", "-", str(backup / "database.pgdump")],
+            [pgtools.tool_path("pg_restore"), "-f", "-", str(backup / "database.pgdump")],
             capture_output=True,
             check=True,
         ).stdout
