@@ -96,10 +96,10 @@ def places(n_places: int, seed: int) -> list[tuple[str, str, str, float]]:
     """(country, region, city as typed, weight) for a realistic mix of places."""
     import sqlite3
 
-    from safepassage.lib import gazetteer
+    from safepassage.lib.geo import cityindex
 
     rng = random.Random(seed)
-    index = sqlite3.connect(f"file:{gazetteer.ensure_index()}?mode=ro", uri=True)
+    index = sqlite3.connect(f"file:{cityindex.ensure_index()}?mode=ro", uri=True)
     mix: list[tuple[str, str, str, float]] = []
     total_weight = sum(COUNTRY_WEIGHTS.values())
     for country, weight in COUNTRY_WEIGHTS.items():
@@ -184,9 +184,9 @@ def route(petition_id: int) -> dict[str, Any]:
 
     from safepassage.campaigns.models import Petition
     from safepassage.directory.routing import route_petition
-    from safepassage.lib import gazetteer
+    from safepassage.lib.geo import cityindex
 
-    gazetteer.ensure_index()
+    cityindex.ensure_index()
     petition = Petition.objects.select_related("campaign").get(pk=petition_id)
     started = time.perf_counter()
     report = route_petition(petition)

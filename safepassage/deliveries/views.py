@@ -41,9 +41,9 @@ from safepassage.deliveries.forms import (
     SendForm,
 )
 from safepassage.deliveries.models import Delivery, Evidence, Response
-from safepassage.deliveries.timezones import mission_time_zone
 from safepassage.deliveries.uploads import CONTENT_TYPES
 from safepassage.lib import geo
+from safepassage.lib.geo.timezones import mission_time_zone
 
 
 def _delivery_or_404(request: HttpRequest, pk: int) -> Delivery:

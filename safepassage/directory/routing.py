@@ -3,7 +3,7 @@
 The rule, in order: the consular district that contains the signer's
 subdivision (or whole country); else the nearest open mission in the
 signer's country; else the embassy accredited to that country; else the
-nearest open mission anywhere. Places are located offline (lib.gazetteer);
+nearest open mission anywhere. Places are located offline (lib/geo/gazetteer.py);
 a place that cannot be found is routed by its subdivision or country centre
 and counted as such, never dropped.
 
@@ -23,7 +23,9 @@ from django.db import connection, transaction
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.models import Mission, MissionArea
-from safepassage.lib import gazetteer, geo
+from safepassage.lib import geo
+from safepassage.lib.geo import gazetteer
+from safepassage.lib.geo.distance import distance_km
 from safepassage.lib.writelock import database_write_lock
 from safepassage.reports import counter
 from safepassage.signatures.models import Signature
@@ -31,7 +33,6 @@ from safepassage.signatures.models import Signature
 logger = logging.getLogger(__name__)
 
 BATCH = 20_000
-EARTH_RADIUS_KM = 6371.0
 
 
 class Step:
@@ -56,14 +57,6 @@ class _Post:
     host: str
     latitude: float | None
     longitude: float | None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def _position(mission: Mission) -> tuple[float | None, float | None]:

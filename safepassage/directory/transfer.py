@@ -23,7 +23,8 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
 
 from safepassage.directory.models import PARTIAL_DATE, Mission, MissionArea
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo
+from safepassage.lib.geo import shapes
 from safepassage.lib.spreadsheet import neutralise, unneutralise
 from safepassage.lib.writelock import database_write_lock
 
@@ -192,7 +193,7 @@ def _validate(
     if (latitude is None) != (longitude is None) and not reasons:
         reasons.append("latitude and longitude must both be given or both be empty")
     if latitude is not None and longitude is not None and host in geo.country_codes():
-        inside = worldmap.country_contains(host, latitude, longitude)
+        inside = shapes.country_contains(host, latitude, longitude)
         if inside is False:
             reasons.append(
                 f"coordinates {latitude}, {longitude} are not inside {geo.country_name(host)}"

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 from safepassage.campaigns.models import Campaign
 from safepassage.directory.models import Mission
 from safepassage.directory.routing import Router, Step
-from safepassage.lib import geo, smallcounts, worldmap
+from safepassage.lib import geo, smallcounts
+from safepassage.lib.geo import svgmap
 from safepassage.reports.stats import stats_for
 from safepassage.signatures.forms import CountryField, CountrySelect
 
@@ -68,7 +69,7 @@ def _map_svg(state: str, language: str) -> str:
         # The worker's cached aggregates: never a count over the signature table here.
         shading = dict(stats_for(campaign).by_country) if campaign else {}
         points = [
-            worldmap.MapPoint(
+            svgmap.MapPoint(
                 latitude=m.latitude,
                 longitude=m.longitude,
                 label=f"{m.name} ({m.city})" if m.city else m.name,
@@ -78,7 +79,7 @@ def _map_svg(state: str, language: str) -> str:
             for m in Mission.objects.of(state).open().exclude(latitude=None)
             if m.latitude is not None and m.longitude is not None
         ]
-        svg = worldmap.render_svg(
+        svg = svgmap.render_svg(
             shading=shading,
             points=points,
             title=str(

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from safepassage.events import services
 from safepassage.events.models import Event
-from safepassage.lib import gazetteer
 from safepassage.lib.emails import CanonicalEmail
+from safepassage.lib.geo import gazetteer
 from safepassage.signatures.forms import EmailField, _clean_text, canonical_email
 
 CONSENT_CHOICES = [

@@ -29,8 +29,9 @@ from django.utils import dateformat, timezone, translation
 
 from safepassage.campaigns.models import Campaign
 from safepassage.events.models import RSVP, Event
-from safepassage.lib import crypto, gazetteer, links
+from safepassage.lib import crypto, links
 from safepassage.lib.emails import CanonicalEmail, email_hash
+from safepassage.lib.geo import gazetteer, svgmap
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import schedule_send
 
@@ -384,14 +385,12 @@ def events_map_svg(
 
     from django.core.cache import cache
 
-    from safepassage.lib import worldmap
-
     points = []
     for event in events:
         position = map_position(event) if event.status != Event.Status.CANCELLED else None
         if position is not None:
             points.append(
-                worldmap.MapPoint(
+                svgmap.MapPoint(
                     latitude=position[0],
                     longitude=position[1],
                     label=f"{event.title} ({event.city})",
@@ -402,6 +401,6 @@ def events_map_svg(
     key = "events-map:" + hashlib.sha256(repr((title, width, points)).encode()).hexdigest()
     svg: str | None = cache.get(key)
     if svg is None:
-        svg = worldmap.render_svg(points=points, title=title, width=width)
+        svg = svgmap.render_svg(points=points, title=title, width=width)
         cache.set(key, svg, seconds)
     return svg

@@ -37,11 +37,12 @@ from django.utils.translation import gettext as _
 
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries.models import Delivery, Evidence, Response
-from safepassage.deliveries.timezones import mission_time_zone
 from safepassage.directory.models import Mission
 from safepassage.events import services as event_services
 from safepassage.events.models import Event
-from safepassage.lib import geo, smallcounts, worldmap
+from safepassage.lib import geo, smallcounts
+from safepassage.lib.geo import svgmap
+from safepassage.lib.geo.timezones import mission_time_zone
 from safepassage.lib.markdown import render_markdown
 from safepassage.lib.smallcounts import public_count
 from safepassage.reports import charts
@@ -432,7 +433,7 @@ def present(
         "as_of": dt.datetime.fromisoformat(data["as_of"]),
         "totals": totals,
         "map_svg": _svg(
-            worldmap.render_svg(
+            svgmap.render_svg(
                 shading=by_country,
                 title=_("Signatures by country"),
                 legend_label=_("Signatures"),
@@ -473,5 +474,5 @@ def present(
 
 
 def _svg(markup: str) -> SafeString:
-    # Drawn by charts.py / worldmap.py, which escape every text they put in.
+    # Drawn by charts.py / lib/geo/svgmap.py, which escape every text they put in.
     return mark_safe(markup)  # noqa: S308

@@ -25,7 +25,8 @@ from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.models import Mission
 from safepassage.events import services as event_services
 from safepassage.events.models import Event
-from safepassage.lib import geo, smallcounts, worldmap
+from safepassage.lib import geo, smallcounts
+from safepassage.lib.geo import svgmap
 from safepassage.lib.smallcounts import PublicCount, public_count
 from safepassage.reports import charts
 from safepassage.reports.models import CampaignStats, PressKit
@@ -57,7 +58,7 @@ def signatures_map(stats: CampaignStats, language: str) -> str:
     key = f"reports:map:{stats.campaign_id}:{stats.refreshed_at.isoformat()}:{language}"
     svg: str | None = cache.get(key)
     if svg is None:
-        svg = worldmap.render_svg(
+        svg = svgmap.render_svg(
             shading=stats.by_country,
             title=_("Signatures by country"),
             legend_label=_("Signatures"),

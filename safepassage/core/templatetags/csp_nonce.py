@@ -1,6 +1,6 @@
 """``{{ markup|nonce_styles:request.csp_nonce }}``: let trusted inline SVG keep its <style>.
 
-The maps and charts (lib/worldmap.py, reports/charts.py) carry their colours in a <style>
+The maps and charts (lib/geo/svgmap.py, reports/charts.py) carry their colours in a <style>
 element, so the same markup renders in a browser and in a PDF. Embedded in a page, that
 element is an inline style, which the Content-Security-Policy runs only with the request's
 nonce. Only markup already marked safe (drawn by our own code, every text in it escaped) is

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from safepassage.deliveries import services
 from safepassage.deliveries.models import Delivery
-from safepassage.deliveries.timezones import mission_time_zone
+from safepassage.lib.geo.timezones import mission_time_zone
 
 AT = dt.datetime(2026, 9, 24, 8, 30, tzinfo=UTC)
 

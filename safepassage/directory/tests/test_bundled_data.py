@@ -30,7 +30,8 @@ from safepassage.directory.coverage import (
     render_markdown,
 )
 from safepassage.directory.models import PARTIAL_DATE, Mission
-from safepassage.lib import geo, worldmap
+from safepassage.lib import geo
+from safepassage.lib.geo import shapes
 
 ROOT = Path(__file__).resolve().parents[3]
 REPORT = ROOT / "docs" / "prc-missions-coverage.md"
@@ -128,7 +129,7 @@ def test_coordinates_come_in_pairs_and_lie_inside_the_host_country(missions):
             continue
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             faults.append(f"{where}: {latitude}, {longitude} is not a position on Earth")
-        elif worldmap.country_contains(row["host_country"], latitude, longitude) is False:
+        elif shapes.country_contains(row["host_country"], latitude, longitude) is False:
             faults.append(f"{where}: {latitude}, {longitude} is outside the host country")
     assert not faults, _faults("rows with faulty coordinates", faults)
 

@@ -46,7 +46,7 @@ def world(petition: Any) -> Any:
     return make_world(petition)
 
 
-TOP_COUNTRY = (0x0F, 0x3D, 0x78)  # worldmap's darkest shade: the class of the top country
+TOP_COUNTRY = (0x0F, 0x3D, 0x78)  # svgmap's darkest shade: the class of the top country
 DAY_BARS = (0x7C, 0x9C, 0xC8)  # charts.signatures_over_time's bars
 YEAR_BARS = (0xD9, 0x82, 0x2B)  # charts.YEAR_BAR_COLOUR
 

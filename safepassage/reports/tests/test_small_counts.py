@@ -21,7 +21,7 @@ from django.urls import reverse
 from conftest import require
 from safepassage.accounts.tests.world import World
 from safepassage.campaigns.models import Campaign
-from safepassage.lib import worldmap
+from safepassage.lib.geo import svgmap
 from safepassage.reports.stats import refresh_stats
 from safepassage.reports.tests.test_campaign_page import table
 from safepassage.reports.tests.test_report import fresh, make_world, publish, sign
@@ -211,9 +211,9 @@ def test_the_hidden_text_is_translated(world):
 
 def test_a_map_without_a_threshold_still_tells_counts_apart():
     shading = {"DE": 1, "FR": 2, "GB": 3, "US": 4, "CA": 5, "JP": 6, "AU": 7, "BR": 8, "KR": 120}
-    plain = worldmap.render_svg(shading=shading)
+    plain = svgmap.render_svg(shading=shading)
     assert shade(plain, "US") != shade(plain, "DE")
-    hidden = worldmap.render_svg(shading=shading, fewer_than=5, fewer_than_text=HIDDEN)
+    hidden = svgmap.render_svg(shading=shading, fewer_than=5, fewer_than_text=HIDDEN)
     assert shade(hidden, "US") == shade(hidden, "DE")
     assert tooltips(hidden)["DE"] == f"Germany: {HIDDEN}"
     assert tooltips(hidden)["KR"] == "South Korea: 120"

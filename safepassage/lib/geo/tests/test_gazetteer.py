@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import statistics
 import time
@@ -11,23 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from safepassage.lib import gazetteer
-from safepassage.lib.gazetteer import country_centre, locate, normalise, region_centre
+from safepassage.lib.geo import cityindex, gazetteer
+from safepassage.lib.geo.distance import distance_km
+from safepassage.lib.geo.gazetteer import country_centre, locate, region_centre
 
 
 @pytest.fixture(scope="session", autouse=True)
 def index() -> Path:
     """Build the index once for the session (about 10 s), or reuse the one on disk."""
-    return gazetteer.ensure_index()
+    return cityindex.ensure_index()
 
 
 def km(a: tuple[float | None, float | None], b: tuple[float | None, float | None]) -> float:
-    lat1, lon1, lat2, lon2 = (math.radians(float(value or 0)) for value in (*a, *b))
-    hav = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371 * math.asin(math.sqrt(hav))
+    lat1, lon1, lat2, lon2 = (float(value or 0) for value in (*a, *b))
+    return distance_km(lat1, lon1, lat2, lon2)
 
 
 def where(place: gazetteer.Place) -> tuple[float | None, float | None]:
@@ -40,28 +36,6 @@ BEIJING = (39.91, 116.40)
 MUNICH = (48.14, 11.58)
 SAO_PAULO = (-23.55, -46.63)
 THE_HAGUE = (52.08, 4.30)
-
-
-# --- Names --------------------------------------------------------------------
-
-
-def test_it_ignores_case_accents_and_punctuation() -> None:
-    assert normalise("São Paulo") == normalise("sao-paulo") == "sao paulo"
-    assert normalise("München") == normalise("MUNCHEN") == "munchen"
-    assert normalise("'s-Gravenhage") == "s gravenhage"
-    assert normalise("Łódź") == "lodz"
-    assert normalise("\uff34\uff2f\uff2b\uff39\uff2f") == "tokyo"  # full-width TOKYO
-
-
-def test_it_leaves_hangul_and_cjk_intact() -> None:
-    assert normalise("서울") == "서울"
-    assert normalise(normalise("서울특별시")) == "서울특별시"
-    assert normalise("東京都") == "東京都"
-    assert normalise("北京") == "北京"
-
-
-def test_it_keeps_the_marks_that_change_a_kana() -> None:
-    assert normalise("ギフ") != normalise("キフ")
 
 
 # --- Cities in any script -----------------------------------------------------

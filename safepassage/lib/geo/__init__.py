@@ -1,0 +1,35 @@
+"""Geography, offline: the one home for places, names, distances, time zones and the map.
+
+- places.py: countries and their subdivisions (ISO 3166 via pycountry), translated.
+  Re-exported here, so ``geo.country_name("DE", "fr")`` reads as before.
+- names.py: the key a place name is looked up by, whatever its script or accents.
+- distance.py: the one great-circle distance.
+- sources.py: the bundled data sets (GeoNames, countries-states-cities), read once.
+- cityindex.py: the gazetteer's SQLite index of cities, built once per installation.
+- gazetteer.py: where a signer is, from country, region and city.
+- timezones.py: the IANA time zone of a mission or city, from the same GeoNames data.
+- shapes.py: Natural Earth country shapes: is this point in that country, and its centre.
+- svgmap.py: the SVG world map drawn from those shapes.
+
+Nothing here imports a Django app: lib is the lowest layer.
+"""
+
+from safepassage.lib.geo.places import (
+    countries,
+    country_codes,
+    country_name,
+    find_subdivision,
+    is_subdivision_code,
+    subdivision_name,
+    subdivisions,
+)
+
+__all__ = [
+    "countries",
+    "country_codes",
+    "country_name",
+    "find_subdivision",
+    "is_subdivision_code",
+    "subdivision_name",
+    "subdivisions",
+]
