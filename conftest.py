@@ -23,6 +23,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from safepassage.core.worker import run_all_due
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -42,14 +44,12 @@ def free_port() -> int:
 
 
 def run_tasks() -> None:
-    """Run every task that is due, as the worker would, then return.
+    """Send every due mail and run every due task, as the worker would, then return.
 
-    The worker closes database connections between tasks, so tests that call
-    this need ``django_db(transaction=True)``.
+    Tasks run outside the test's transaction, so tests that call this need
+    ``django_db(transaction=True)``.
     """
-    call_command(
-        "db_worker", batch=True, startup_delay=False, interval=0, reload=False, verbosity=0
-    )
+    run_all_due()
 
 
 @dataclass
@@ -190,7 +190,7 @@ def live_app(
         start_new_session=True,  # its own process group, so a test can kill it whole
     )
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+        [sys.executable, "manage.py", "worker"],
         cwd=ROOT,
         env=env,
         stdout=worker_log,

@@ -248,7 +248,7 @@ def build(petition_id: int, env: dict[str, str], workers: int, log_dir: Path) ->
         log = open(log_dir / f"worker-{k}.log", "w")  # noqa: SIM115
         procs.append(
             subprocess.Popen(
-                [str(PYTHON), "manage.py", "worker", "--interval", "0.05", "-v", "0"],
+                [str(PYTHON), "manage.py", "worker", "-v", "0"],
                 cwd=ROOT,
                 env=env,
                 stdout=log,

@@ -12,8 +12,9 @@ the same synthetic signers:
 2. writer: ``services.write_batch`` in its own transaction, in batches of
    the sizes given (the signing writer's batches are 2-6 signatures under
    load);
-3. mail: the confirmation mails, sent by ``outbox.tasks.send_messages`` in
-   tasks of 200 to Django's in-memory mail backend (no SMTP dialogue).
+3. mail: the confirmation mails, claimed from the outbox and sent by
+   ``outbox.sender.send_due`` to Django's in-memory mail backend (no SMTP
+   dialogue), each outcome recorded on its own.
 
 HTTP parsing, gunicorn's threads and the hand-over over the writer's socket
 are not included; nor, on PostgreSQL, the server's own CPU. Each figure is
@@ -57,12 +58,12 @@ def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
     from django.test import Client
 
     from safepassage.campaigns.models import Petition
-    from safepassage.signatures import services
+    from safepassage.signatures import writer
 
     petition = Petition.objects.get()
     path = f"/p/{petition.slug}/"
     collected: list[Any] = []
-    services.submit = collected.append  # type: ignore[assignment] # the writer's part is stage 2
+    writer.submit = collected.append  # type: ignore[assignment] # the writer's part is stage 2
     client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
     page = client.get(path).content.decode()
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
@@ -100,13 +101,12 @@ def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
     return median_ms(results), collected
 
 
-def writer_stage(pending: list[Any], size: int, rounds: int) -> tuple[float, list[int]]:
+def writer_stage(pending: list[Any], size: int, rounds: int) -> float:
     from django.db import transaction
 
     from safepassage.signatures.services import write_batch
 
     per_round = len(pending) // rounds
-    message_ids: list[int] = []
     results = []
     for number in range(rounds):
         part = pending[number * per_round : (number + 1) * per_round]
@@ -114,33 +114,35 @@ def writer_stage(pending: list[Any], size: int, rounds: int) -> tuple[float, lis
         def write_all(part: list[Any] = part) -> int:
             for start in range(0, len(part), size):
                 with transaction.atomic():
-                    message_ids.extend(write_batch(part[start : start + size]).message_ids)
+                    write_batch(part[start : start + size])
             return len(part)
 
         results.append(timed(write_all))
-    return median_ms(results), message_ids
+    return median_ms(results)
 
 
-def mail_stage(message_ids: list[int], rounds: int) -> float:
+def mail_stage(messages: int, rounds: int) -> float:
     from django.core import mail
     from django.test import override_settings
 
-    from safepassage.outbox.tasks import send_messages
+    from safepassage.outbox.sender import send_due
 
-    per_round = len(message_ids) // rounds
+    per_round = messages // rounds
     results = []
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-        for number in range(rounds):
-            part = message_ids[number * per_round : (number + 1) * per_round]
+    with override_settings(
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", MAIL_SURGE_RATE=0
+    ):
+        for _ in range(rounds):
             mail.outbox = []
 
-            def send_all(part: list[int] = part) -> int:
-                for start in range(0, len(part), 200):
-                    send_messages.func(part[start : start + 200])
-                return len(part)
+            def send_all() -> int:
+                sent = 0
+                while sent < per_round and (claimed := send_due()):
+                    sent += claimed
+                return sent
 
             results.append(timed(send_all))
-            assert len(mail.outbox) == len(part), (len(mail.outbox), len(part))
+            assert mail.outbox, "no mail was sent"
     return median_ms(results)
 
 
@@ -154,12 +156,10 @@ def run(signers: int, sizes: list[int], rounds: int) -> None:
     web, pending = web_stage(signers, rounds)
     say(f"  web (form POST, middleware, CSRF, validation, keyed hashes, encryption): {web:.3f} ms")
     share = len(pending) // len(sizes)
-    message_ids: list[int] = []
     for number, size in enumerate(sizes):
-        ms, ids = writer_stage(pending[number * share : (number + 1) * share], size, rounds)
-        message_ids += ids
+        ms = writer_stage(pending[number * share : (number + 1) * share], size, rounds)
         say(f"  writer, batches of {size:>3}: {ms:.3f} ms")
-    mail_ms = mail_stage(message_ids, rounds)
+    mail_ms = mail_stage(share * len(sizes), rounds)
     say(f"  mail (render, MIME, record; in-memory backend): {mail_ms:.3f} ms")
     say(f"  ({connection.vendor}: {len(pending)} signatures, median of {rounds} rounds)")
 

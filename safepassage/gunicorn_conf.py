@@ -5,10 +5,12 @@
 Before the workers start, the master starts ``manage.py signing_writer`` on
 a socket in a new private directory and passes its path to the workers in
 ``SIGNING_WRITER_SOCKET``; on shutdown it stops the writer. The writer also
-stops by itself if the master dies. ``SIGNING_WRITER=0`` leaves it out (each
-worker then commits its own signatures). The web workers run at a slightly
-lower CPU priority than the writer (``WEB_NICE``, default 5), which every
-signature passes through. This module imports nothing from Django: the
+stops by itself if the master dies; the directory a killed writer leaves
+behind is removed at the next start. With ``SIGNING_WRITER=0`` none is
+started: each worker then commits each signature in a transaction of its
+own (measured slower on both databases: docs/performance.md). The web
+workers run at a slightly lower CPU priority than the writer (``WEB_NICE``,
+default 5), which every signature passes through. This module imports nothing from Django: the
 master never loads the application.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ from typing import Any
 
 MANAGE_PY = Path(__file__).resolve().parent.parent / "manage.py"
 STARTUP_SECONDS = 30.0
+PREFIX = "safepassage-writer-"
 
 _writer: subprocess.Popen[bytes] | None = None
 _directory: str | None = None
@@ -39,7 +43,8 @@ def on_starting(server: Any) -> None:
     os.environ.pop("SIGNING_WRITER_SOCKET", None)
     if not _enabled():
         return
-    _directory = tempfile.mkdtemp(prefix="safepassage-writer-")
+    _remove_stale_directories()
+    _directory = tempfile.mkdtemp(prefix=PREFIX)
     path = os.path.join(_directory, "signing.sock")
     command = [sys.executable, str(MANAGE_PY), "signing_writer", "--socket", path]
     command += ["--parent", str(os.getpid())]
@@ -53,6 +58,18 @@ def on_starting(server: Any) -> None:
         time.sleep(0.05)
     os.environ["SIGNING_WRITER_SOCKET"] = path
     server.log.info("signing writer %s on %s", _writer.pid, path)
+
+
+def _remove_stale_directories() -> None:
+    """Remove this user's writer directories whose socket nobody listens on any more."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            if directory.stat().st_uid != os.getuid():
+                continue
+            with socket.socket(socket.AF_UNIX) as probe:
+                probe.connect(str(directory / "signing.sock"))
+        except OSError:  # no socket, or no writer behind it: a killed writer's leftovers
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def on_exit(server: Any) -> None:

@@ -267,13 +267,15 @@ EMAIL_FILE_PATH = DATA_DIR / "demo-mail"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safepassage <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
+# A sender's claim on a message runs out after this long unless the sender renews
+# it; then another sender takes the message over (a crashed sender's mail waits no longer).
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 60, minimum=1)
 # Above this many queued messages a second (a surge of signatures), the worker sends
 # mail with a tenth of a core and leaves the rest to the signers (0: always full speed).
 MAIL_SURGE_RATE = env_int("MAIL_SURGE_RATE", 100, minimum=0)
 
 # Signing.
 SIGNATURE_CONFIRM_DAYS = env_int("SIGNATURE_CONFIRM_DAYS", 7, minimum=1)
-SIGNING_GROUP_COMMIT = env_bool("SIGNING_GROUP_COMMIT", True)
 # How much lower the worker's CPU priority is than the web server's (0: the same).
 WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0)
 # Under a steady stream of signatures, the writer waits this long before each commit

@@ -23,7 +23,7 @@ from safepassage.campaigns.models import Campaign, Organisation
 from safepassage.lib import crypto
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
-from safepassage.outbox.services import schedule_send
+from safepassage.outbox.services import wake_senders
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def invite(
             recipient_encrypted=crypto.encrypt(email),
             language=language,
         )
-        schedule_send([message.pk])
+        wake_senders()
     logger.info("invitation %s created (message %s)", invitation.pk, message.pk)
     return invitation
 

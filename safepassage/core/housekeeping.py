@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from safepassage.accounts.retention import drop_old_sign_in_hashes
 from safepassage.deliveries.services import sync_email_deliveries
 from safepassage.directory.routing import route_pending
 from safepassage.events.services import expire_pending_rsvps
-from safepassage.outbox.tasks import prune_task_results, requeue_due
 from safepassage.reports.stats import refresh_all_stats
 from safepassage.signatures.botcheck import forget_expired_challenges
 from safepassage.signatures.erasurelog import export as export_erasure_log
@@ -19,12 +22,18 @@ from safepassage.signatures.throttle import prune_counters
 logger = logging.getLogger(__name__)
 
 
+def prune_task_results(keep: timedelta = timedelta(days=1)) -> int:
+    """Finished tasks' rows say only which work was done; keep them a day."""
+    cutoff = timezone.now() - keep
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
+
+
 def housekeeping() -> dict[str, int]:
     return {
         # First, so that no failing step after it keeps it from running: the
         # log outlives a restored backup (ERASURE_LOG_PATH, docs/operations.md).
         "erasures_logged": export_erasure_log(),
-        "requeued_mail": requeue_due(),
         "expired_signatures": expire_unconfirmed(),
         "pruned_limit_counters": prune_counters(),
         "expired_bot_challenges": forget_expired_challenges(),

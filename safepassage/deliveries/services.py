@@ -46,7 +46,7 @@ from safepassage.deliveries.uploads import CleanFile, is_pdf
 from safepassage.directory.models import Mission
 from safepassage.lib import crypto
 from safepassage.outbox.models import Message
-from safepassage.outbox.services import schedule_send
+from safepassage.outbox.services import wake_senders
 
 Status = Delivery.Status
 DONE = frozenset(Delivery.DONE)
@@ -431,7 +431,7 @@ def send_by_email(
                 packets.PacketInfo(filename=filename, sha256=sha, link=link or "", to=address),
                 packet,
             )
-            schedule_send([message.pk])
+            wake_senders()
     except BaseException:
         if message_pk is not None:
             packets.discard(message_pk)

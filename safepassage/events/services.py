@@ -33,7 +33,7 @@ from safepassage.lib import crypto, links
 from safepassage.lib.emails import CanonicalEmail, email_hash
 from safepassage.lib.geo import gazetteer, svgmap
 from safepassage.outbox.models import Message
-from safepassage.outbox.services import schedule_send
+from safepassage.outbox.services import wake_senders
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def _queue_mail(rsvp: RSVP, raw_email: str, language: str) -> Message:
         recipient_encrypted=crypto.encrypt(raw_email),
         language=language,
     )
-    schedule_send([message.pk])
+    wake_senders()
     return message
 
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.outbox.models import Message
-from safepassage.outbox.services import schedule_send
+from safepassage.outbox.services import wake_senders
 
 MESSAGE_FIELDS = (
     "kind", "status", "signature", "language", "attempts", "next_attempt_at",
@@ -47,5 +47,5 @@ class MessageAdmin(CampaignScopedAdmin):
     def retry_now(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         ids = list(queryset.filter(status__in=[Message.Status.RETRY]).values_list("pk", flat=True))
         Message.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
-        schedule_send(ids)
+        wake_senders()
         self.message_user(request, f"{len(ids)} messages offered again.", messages.SUCCESS)

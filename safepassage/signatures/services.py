@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -21,7 +20,7 @@ from safepassage.lib import bulkinsert, crypto
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
-from safepassage.outbox.services import schedule_send
+from safepassage.outbox.services import wake_senders
 from safepassage.reports import counter
 from safepassage.signatures import throttle
 from safepassage.signatures.consent import CONSENT_VERSION, consent_hash
@@ -56,49 +55,38 @@ def hash_domain(ascii_domain: str) -> str:
     return hmac.new(key, ascii_domain.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-@dataclass
-class Written:
-    """What one batch wrote: per submission whether a row was created, and the mail queued."""
-
-    created: list[bool]
-    message_ids: list[int]
-
-
 def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
-    """Write a batch of submissions in one transaction; True where a row was created.
+    """Write submissions in one transaction; True where a row was created.
 
-    The confirmation (or "signed again") mail is queued and its sending task
-    enqueued in the same transaction.
+    The confirmation (or "signed again") mail is queued in the same
+    transaction, and the mail senders are woken when it commits.
     """
-    with transaction.atomic():
-        written = write_batch(items)
-        schedule_send(written.message_ids)
-    return written.created
+    with database_write_lock(), transaction.atomic():
+        created = write_batch(items)
+        wake_senders()
+    return created
 
 
-def write_batch(items: Sequence[PendingSignature]) -> Written:
-    """Insert a batch's signatures and their mail, inside the caller's transaction.
-
-    Enqueueing the task that sends the mail is the caller's part
-    (``commit_batch``; the signing writer enqueues one task for many batches).
+def write_batch(items: Sequence[PendingSignature]) -> list[bool]:
+    """Insert submissions and their mail, inside the caller's transaction; True where created.
 
     A submission whose person already signed (in the database or earlier in
     the batch) creates no row but a "signed again" message to the address
     just typed; the caller answers both the same way. One ``INSERT ... ON
     CONFLICT DO NOTHING`` both inserts and tells who had signed: where a
-    concurrent writer (another host's, on PostgreSQL) wins the race for a
-    person, the unique constraint decides and the loser's submission becomes
-    a repeat.
+    concurrent transaction (another request's, on PostgreSQL) wins the race
+    for a person, the unique constraint decides and the loser's submission
+    becomes a repeat.
 
     A new and a repeated signer cost the same statements, in the same order
     (invariant 2 of the brief: no timing oracle): the limits' upsert, the
-    insert, the owners' lookup (run for every batch, though only repeats
-    need it) and one message insert per submission; only values differ.
-    A submission held for review gets its message "held": the sender skips
+    insert, the owners' lookup (run every time, though only repeats need
+    it) and one message insert per submission; only values differ.
+    A submission held for review gets its message "held": the senders skip
     it until an organiser clears the review (``release_mail``).
     """
     if not items:
-        return Written([], [])
+        return []
     hold_reused_challenges(items)
     hold_over_limits(items)
     fresh: dict[tuple[int, str], PendingSignature] = {}
@@ -114,8 +102,8 @@ def write_batch(items: Sequence[PendingSignature]) -> Written:
     created = [_key(item) in owners and fresh[_key(item)] is item for item in items]
     # For every batch, not only those with repeats: the same statements either way.
     owners = {**_owners(items), **owners}
-    ids = bulkinsert.insert(Message, _messages(items, created, owners))
-    return Written(created, [pk for (pk,) in ids])
+    bulkinsert.insert(Message, _messages(items, created, owners))
+    return created
 
 
 def _key(item: PendingSignature) -> tuple[int, str]:
@@ -239,24 +227,6 @@ def build_pending(
     )
 
 
-def submit(pending: PendingSignature) -> None:
-    """Durably store one submission before returning (grouped with concurrent ones).
-
-    The host's signing writer commits it when there is one (signatures.writer),
-    otherwise this process's committer thread does.
-    """
-    if not settings.SIGNING_GROUP_COMMIT:
-        with database_write_lock():
-            commit_batch([pending])
-        return
-    from safepassage.signatures.writer import writer_client
-
-    if writer_client.submit(pending) is None:
-        from safepassage.signatures.committer import committer
-
-        committer.submit(pending)
-
-
 def request_mail(petition: Petition, raw_email: str, language: str) -> None:
     """Mail the signer of this petition with this address again, if there is one.
 
@@ -275,13 +245,13 @@ def request_mail(petition: Petition, raw_email: str, language: str) -> None:
         )
         if signature_id is None:
             return
-        message = Message.objects.create(
+        Message.objects.create(
             kind=Message.Kind.SIGNATURE_REPEAT,
             signature_id=signature_id,
             recipient_encrypted=crypto.encrypt(raw_email.strip()),
             language=language,
         )
-        schedule_send([message.pk])
+        wake_senders()
 
 
 def confirm(signature: Signature) -> bool:
@@ -310,7 +280,7 @@ def release_mail(signature_ids: Sequence[int]) -> int:
         Message.objects.filter(pk__in=ids, status=Message.Status.HELD).update(
             status=Message.Status.QUEUED, next_attempt_at=timezone.now()
         )
-        schedule_send(ids)
+        wake_senders()
     return len(ids)
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Petition, public_counter, public_petition
 from safepassage.letters import personal
-from safepassage.signatures import botcheck, services
+from safepassage.signatures import botcheck, services, writer
 from safepassage.signatures.consent import privacy_promise
 from safepassage.signatures.forms import ResendForm, SignForm
 from safepassage.signatures.models import Signature
@@ -62,7 +62,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                     extra_reason=verdict.reason,
                 )
                 pending.used_challenge = verdict.used_challenge
-                services.submit(pending)
+                writer.submit(pending)
             except Exception:
                 logger.exception("could not store a signature for petition %s", petition.pk)
                 return render(request, "signatures/busy.html", {"petition": petition}, status=503)

@@ -9,14 +9,16 @@ writes everything that arrived during the previous commit in one transaction
 (``services.write_batch``; while submissions keep coming it first waits a
 few milliseconds for more, see ``Writer.serve_once``) and answers each
 thread only after that transaction is durable, so an acknowledged signature
-survives a crash. The
-tasks that send the confirmation mail are enqueued for many batches at once
-(``MailTasks``).
+survives a crash.
 
 gunicorn starts the writer when it runs with ``safepassage.gunicorn_conf``
 and tells its workers the socket through ``SIGNING_WRITER_SOCKET``. Without
-a writer, or while it cannot be reached, each web process commits its own
-groups (``signatures.committer``): slower, but just as safe.
+a writer (``runserver``, the tests), or while it cannot be reached,
+``submit`` commits each submission in a transaction of its own: slower, but
+just as safe. On PostgreSQL too the writer is kept because it was measured
+faster: a transaction per request spends more CPU per signature in the web
+processes, and with the signing limits counted in the database every
+transaction waits for the same counter rows (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -31,22 +33,18 @@ from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 
-from safepassage.lib.writelock import database_write_lock
-from safepassage.outbox.services import schedule_send
 from safepassage.signatures.models import Signature
 from safepassage.signatures.pending import PendingSignature
-from safepassage.signatures.services import write_batch
+from safepassage.signatures.services import commit_batch
 from safepassage.signatures.throttle import LimitKeys
 
 logger = logging.getLogger(__name__)
 
 WAIT_SECONDS = 30.0
-# After a failed connection attempt, web threads commit in-process for this long.
+# After a failed connection attempt, web threads commit on their own for this long.
 RETRY_SECONDS = 5.0
-# At most one mail-sending task per this many seconds (see MailTasks).
-MAIL_TASK_INTERVAL = 0.2
 REPORT_SECONDS = 10.0
 # A batch of this many submissions commits at once, whatever the linger.
 LINGER_BELOW = 16
@@ -104,57 +102,6 @@ def from_wire(payload: Wire) -> PendingSignature:
 # --------------------------------------------------------------------------- the writer process
 
 
-class MailTasks:
-    """One task to send the mail of many batches, at most one per ``interval`` seconds.
-
-    Every task is a row the worker claims, updates and finishes, and each
-    claims its messages, reads them and records their outcomes in queries of
-    its own; at a thousand signatures a second, one task per batch of a few
-    signatures cost the database and the worker more than the mail did. A
-    batch committed less than ``interval`` after the last task holds its
-    message ids here; the next batch's transaction, or the writer when it
-    falls idle, enqueues one task for all of them. A quiet petition's mail
-    is therefore enqueued at once, a busy one's at most ``interval`` late.
-
-    The messages themselves are committed with their signatures; if the
-    writer dies while holding ids, the housekeeping sweep offers them again
-    (``outbox.tasks.requeue_due``).
-    """
-
-    def __init__(self, interval: float = MAIL_TASK_INTERVAL) -> None:
-        self.interval = interval
-        self.held: list[int] = []
-        self._last = float("-inf")
-
-    def due(self, now: float) -> bool:
-        return now - self._last >= self.interval
-
-    def seconds_left(self, now: float) -> float | None:
-        """How long held ids may still wait; None when none are held."""
-        if not self.held:
-            return None
-        return max(0.0, self._last + self.interval - now)
-
-    def enqueued(self, now: float) -> None:
-        self.held = []
-        self._last = now
-
-    def flush(self) -> None:
-        """Enqueue a task for the held ids now, in a transaction of its own."""
-        if not self.held:
-            return
-        try:
-            with database_write_lock(), transaction.atomic():
-                schedule_send(self.held)
-        except Exception:
-            logger.exception(
-                "could not enqueue the mail of %d signatures; housekeeping will offer it again",
-                len(self.held),
-            )
-            connection.close()
-        self.enqueued(clock())
-
-
 class _Report:
     """A line in the log every REPORT_SECONDS while signatures arrive: how the writer keeps up."""
 
@@ -196,7 +143,6 @@ class Writer:
         self._clients: list[Connection] = []
         self._clients_lock = threading.Lock()
         self._wake_read, self._wake_write = os.pipe()
-        self.mail = MailTasks()
         self.batches = 0
         self.rows = 0
         self._report = _Report()
@@ -210,7 +156,6 @@ class Writer:
                 self._report.maybe_log(self.batches, self.rows)
         finally:
             self.listener.close()
-            self.mail.flush()
             connection.close()
 
     def _parent_alive(self) -> bool:
@@ -235,9 +180,6 @@ class Writer:
         with self._clients_lock:
             watched: list[Any] = [*self._clients, self._wake_read]
         batch: list[tuple[Connection, PendingSignature]] = []
-        held = self.mail.seconds_left(clock())
-        if held is not None:
-            timeout = held if timeout is None else min(timeout, held)
         arrived = wait(watched, timeout)
         if self._streaming(arrived):
             # Signatures keep coming: wait a moment so that this commit takes in
@@ -260,8 +202,6 @@ class Writer:
                 self._answer(ready, ("error", "unreadable submission"))
         if batch:
             self._commit(batch)
-        elif self.mail.held and self.mail.due(clock()):
-            self.mail.flush()
         return len(batch)
 
     def _streaming(self, arrived: list[Any]) -> bool:
@@ -280,13 +220,8 @@ class Writer:
         close_old_connections()
         replies: list[object]
         now = clock()
-        send_mail = self.mail.due(now)
         try:
-            with database_write_lock(), transaction.atomic():
-                written = write_batch([pending for _, pending in batch])
-                if send_mail:
-                    schedule_send(self.mail.held + written.message_ids)
-            replies = list(written.created)
+            replies = list(commit_batch([pending for _, pending in batch]))
         except Exception as exc:
             logger.exception("the signing writer could not commit %d signatures", len(batch))
             connection.close()
@@ -295,10 +230,6 @@ class Writer:
             self.batches += 1
             self.rows += len(batch)
             self._report.busy += clock() - now
-            if send_mail:
-                self.mail.enqueued(now)
-            else:
-                self.mail.held += written.message_ids
         for (client, _), reply in zip(batch, replies, strict=True):
             self._answer(client, reply)
         self._committed_at = clock()
@@ -384,3 +315,13 @@ class WriterClient:
 
 
 writer_client = WriterClient()
+
+
+def submit(pending: PendingSignature) -> None:
+    """Durably store one submission before returning.
+
+    Through the host's signing writer when there is one, grouped with
+    concurrent submissions; otherwise in a transaction of its own.
+    """
+    if writer_client.submit(pending) is None:
+        commit_batch([pending])

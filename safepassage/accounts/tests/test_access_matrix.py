@@ -59,8 +59,7 @@ EMAIL_LIKE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

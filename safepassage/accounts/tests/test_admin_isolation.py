@@ -62,8 +62,7 @@ IDS = [model._meta.label for model, _ in PER_CAMPAIGN]
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

@@ -31,8 +31,7 @@ JOIN_LINK = re.compile(r"http://[^\s\"]+/team/join/([0-9a-f-]{36})/")
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

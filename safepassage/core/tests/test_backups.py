@@ -39,7 +39,6 @@ LEAVER = "leaves@example.org"
 
 @pytest.fixture(autouse=True)
 def _setup(settings, tmp_path):
-    settings.SIGNING_GROUP_COMMIT = False
     settings.REPEAT_MAIL_MINUTES = 0
     settings.BACKUP_DIR = tmp_path / "backups"
     settings.ERASURE_LOG_PATH = tmp_path / "log" / "erasures.jsonl"

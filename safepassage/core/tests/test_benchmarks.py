@@ -93,3 +93,9 @@ def test_oracle_benchmark_reports_both_medians_their_difference_and_a_p_value() 
     assert re.search(r"difference \(already signed - new\): [+-]\d+\.\d+ ms", output), output
     p_value = re.search(r"p-value \((?:Mann-Whitney U|permutation test.*)\): ([\d.e+-]+)", output)
     assert p_value is not None and 0 < float(p_value.group(1)) <= 1, output[-3000:]
+
+
+def test_idle_worker_benchmark_reads_the_workers_cpu() -> None:
+    output = bench("idle_worker", "--db", "sqlite", "--seconds", "2", "--settle", "2")
+    assert re.search(r"sqlite +\d+\.\d{3} % of one core", output), output[-4000:]
+    assert re.search(r"under 0\.2 % of one core per idle worker: (met|MISSED)", output)

@@ -115,7 +115,6 @@ def test_staff_can_read_demo_mail_only_in_demo_mode(settings, tmp_path, petition
     settings.DEMO_MODE = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = tmp_path
-    settings.SIGNING_GROUP_COMMIT = False
     Client().post(petition.get_absolute_url(), sign_data(email="demo-reader@example.org"))
     run_tasks()
 

@@ -245,8 +245,7 @@ def hardening_problems(response: Any) -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

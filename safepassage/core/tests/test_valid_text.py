@@ -21,8 +21,7 @@ BOUNDARY = "sp-test-boundary-7c1e"
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings: Any) -> None:
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings: Any) -> None:
     cache.clear()
 
 

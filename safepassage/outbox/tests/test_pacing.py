@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 
 from conftest import sign_data
-from safepassage.outbox import tasks
+from safepassage.outbox import sender
 from safepassage.outbox.models import Message
 from safepassage.outbox.pacing import SAMPLE_SECONDS, Pace
 
@@ -86,16 +86,15 @@ def test_a_limit_of_zero_switches_pacing_off(django_assert_num_queries):
 
 
 def test_the_sender_pauses_after_each_message_of_a_surge(client, petition, settings, monkeypatch):
-    settings.SIGNING_GROUP_COMMIT = False
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     fake = Fake()
     pace = Pace(rate=1, clock=lambda: fake.now, sleep=fake.pauses.append)  # real CPU time
     pace.surging()  # the sample before the surge
-    monkeypatch.setattr(tasks, "pace", pace)
+    monkeypatch.setattr(sender, "pace", pace)
     for number in range(3):
         client.post(petition.get_absolute_url(), sign_data(email=f"surge{number}@example.org"))
-    ids = list(Message.objects.values_list("pk", flat=True))
     fake.now += 1.0  # three messages in a second: a surge at a limit of one a second
-    assert tasks.send_messages.func(ids) == {"sent": 3}
+    assert sender.send_due() == 3
+    assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
     assert len(fake.pauses) == 3 and all(pause >= 0 for pause in fake.pauses)
     assert len(mail.outbox) == 3

@@ -9,7 +9,6 @@ from django.core.cache import cache
 
 from conftest import free_port, mail_text, run_tasks, sign_data
 from safepassage.outbox.models import Message
-from safepassage.outbox.tasks import requeue_due
 from safepassage.signatures.models import Signature
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,8 +17,7 @@ LINK = re.compile(r"http://[^\s]+/s/[0-9a-f-]{36}/(confirm|withdraw)/[0-9a-f]{40
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     settings.REPEAT_MAIL_MINUTES = 10
     cache.clear()
 
@@ -79,8 +77,7 @@ def test_a_refused_connection_is_retried_and_the_reason_is_visible(
     assert message.recipient_encrypted != ""
 
     settings.EMAIL_PORT = smtp_server.port
-    Message.objects.update(next_attempt_at=message.created_at)
-    assert requeue_due() == 1
+    Message.objects.update(next_attempt_at=message.created_at)  # the retry is due
     run_tasks()
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
@@ -95,7 +92,6 @@ def test_after_the_last_attempt_a_message_fails_for_good(client, petition, setti
     client.post(petition.get_absolute_url(), sign_data())
     for _ in range(2):
         Message.objects.update(next_attempt_at=Message.objects.get().created_at)
-        requeue_due()
         run_tasks()
     message = Message.objects.get()
     assert message.status == Message.Status.FAILED
@@ -139,41 +135,27 @@ def test_a_recipient_no_key_can_open_fails_for_good(client, petition, settings, 
 
 
 def test_a_rendering_error_is_retried_like_any_other(client, petition, monkeypatch, smtp_server):
-    from safepassage.outbox import tasks
+    from safepassage.outbox import sender
 
     def broken(message):
         raise KeyError("template")
 
-    monkeypatch.setattr(tasks, "render", broken)
+    monkeypatch.setattr(sender, "render", broken)
     client.post(petition.get_absolute_url(), sign_data())
     run_tasks()
     message = Message.objects.get()
     assert (message.status, message.last_error) == (Message.Status.RETRY, "KeyError")
 
 
-def test_a_backlog_is_offered_again_once_not_every_sweep(client, petition):
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
-
-    client.post(petition.get_absolute_url(), sign_data())
-    DBTaskResult.objects.all().delete()  # the task was lost
-    Message.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=11))
-    assert requeue_due() == 1
-    assert requeue_due() == 0
-    assert DBTaskResult.objects.count() == 1
-
-
 def test_an_outcome_never_overwrites_a_message_another_sender_took_over(
     client, petition, monkeypatch, smtp_server
 ):
-    from safepassage.outbox import tasks
+    from safepassage.outbox import sender
 
     client.post(petition.get_absolute_url(), sign_data(email="taken.over@example.org"))
     client.post(petition.get_absolute_url(), sign_data(email="second@example.org"))
     taken_pk = Message.objects.order_by("pk").values_list("pk", flat=True)[0]
-    send_one = tasks._send_one
+    send_one = sender._send_one
 
     def lease_lost(message, connection, mailed):
         if message.pk == taken_pk:
@@ -181,7 +163,7 @@ def test_an_outcome_never_overwrites_a_message_another_sender_took_over(
             Message.objects.filter(pk=message.pk).update(claimed_by="another-sender")
         return send_one(message, connection, mailed)
 
-    monkeypatch.setattr(tasks, "_send_one", lease_lost)
+    monkeypatch.setattr(sender, "_send_one", lease_lost)
     run_tasks()
     taken, other = Message.objects.order_by("pk")
     # The other sender's claim stands, with the recipient it needs to send.

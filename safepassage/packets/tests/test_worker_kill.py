@@ -39,7 +39,7 @@ def start_worker(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
     }
     log = open(tmp_path / f"{name}.log", "ab")  # noqa: SIM115
     return subprocess.Popen(
-        [sys.executable, "manage.py", "worker", "--interval", "0.05"],
+        [sys.executable, "manage.py", "worker"],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -74,8 +74,7 @@ REAL_NAMES = [
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings: Any) -> None:
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings: Any) -> None:
     settings.REPEAT_MAIL_MINUTES = 0
     cache.clear()
 

@@ -23,8 +23,7 @@ KEY = b"k" * 32
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     settings.BOT_CHALLENGE_MAX_NUMBER = 2000  # quick to solve in Python
     cache.clear()
 

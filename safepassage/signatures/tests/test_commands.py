@@ -19,8 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

@@ -89,7 +89,7 @@ def server_log() -> str:
 @pytest.mark.parametrize(
     "live_app_env",
     [{}, {"SIGNING_WRITER": "0"}],
-    ids=["signing-writer", "committer-per-process"],
+    ids=["signing-writer", "a-transaction-per-request"],
 )
 def test_two_hundred_spellings_of_one_person_make_one_signature(live_app, petition):
     client = Browserless(live_app, petition.get_absolute_url())

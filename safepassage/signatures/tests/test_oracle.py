@@ -34,8 +34,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings: Any) -> None:
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings: Any) -> None:
     cache.clear()
 
 

@@ -46,7 +46,6 @@ def organiser(db):
 @pytest.fixture
 def full_flow(petition, smtp_server, settings, caplog):
     """Sign three ways, sign again, ask for the mail again, confirm, send all mail."""
-    settings.SIGNING_GROUP_COMMIT = False
     cache.clear()
     caplog.set_level(logging.DEBUG)
     client = Client()
@@ -110,14 +109,12 @@ def test_no_address_appears_in_the_admin(full_flow, organiser):
 
 
 def test_a_failed_commit_logs_no_address(petition, settings, caplog, monkeypatch):
-    from safepassage.signatures import services
-
-    settings.SIGNING_GROUP_COMMIT = False
+    from safepassage.signatures import writer
 
     def broken(items):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "commit_batch", broken)
+    monkeypatch.setattr(writer, "commit_batch", broken)
     caplog.set_level(logging.DEBUG)
     response = Client(raise_request_exception=False).post(
         petition.get_absolute_url(), sign_data(email=ADDRESSES[1])

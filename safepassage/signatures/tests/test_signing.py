@@ -25,10 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _direct_commit(settings):
-    # In-process tests commit in the request thread; the group committer is
-    # exercised by the live-server tests in test_concurrency.py.
-    settings.SIGNING_GROUP_COMMIT = False
+def _fresh_cache(settings):
     cache.clear()
 
 

@@ -54,7 +54,6 @@ def writer_socket(settings: Any) -> Iterator[tuple[str, subprocess.Popen[bytes]]
     with tempfile.TemporaryDirectory(prefix="sp-writer-") as directory:
         path = os.path.join(directory, "w.sock")
         process = start_writer(path)
-        settings.SIGNING_GROUP_COMMIT = True
         settings.SIGNING_WRITER_SOCKET = path
         writer.writer_client._unreachable_until = 0.0
         try:
@@ -94,37 +93,30 @@ def test_concurrent_spellings_through_the_writer_make_one_signature(petition, wr
     assert Message.objects.filter(kind=Message.Kind.SIGNATURE_REPEAT).count() == 39
 
 
-def test_many_threads_are_committed_in_groups(petition, writer_socket):
+def test_many_threads_through_the_writer_are_all_stored_with_their_mail(petition, writer_socket):
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = list(
             pool.map(
-                lambda n: services.submit(pending_for(petition, f"group{n}@example.org")),
+                lambda n: writer.submit(pending_for(petition, f"group{n}@example.org")),
                 range(300),
             )
         )
     assert results == [None] * 300
     assert Signature.objects.filter(petition=petition).count() == 300
-    # Rows were grouped, and the mail of many groups shares a task; the mail
-    # held back for a task is enqueued by the writer once it falls idle.
-    messages = set(Message.objects.values_list("pk", flat=True))
-    assert len(messages) == 300
-    deadline = time.monotonic() + 10
-    while set().union(*mail_tasks()) != messages:
-        assert time.monotonic() < deadline, "some mail never got a task"
-        time.sleep(0.05)
-    assert len(mail_tasks()) < 100
+    # Committed with its signature, each message is in the queue (held for review
+    # above the per-address limit): no task row is needed to send it.
+    assert Message.objects.filter(status__in=["queued", "held"]).count() == 300
 
 
 def test_without_a_writer_the_process_commits_itself(petition, settings, caplog):
-    settings.SIGNING_GROUP_COMMIT = True
     settings.SIGNING_WRITER_SOCKET = str(Path(tempfile.gettempdir()) / "sp-no-writer.sock")
     writer.writer_client._unreachable_until = 0.0
-    services.submit(pending_for(petition, "alone@example.org"))
+    writer.submit(pending_for(petition, "alone@example.org"))
     assert Signature.objects.filter(petition=petition).count() == 1
     assert "unreachable" in caplog.text
     # Later submissions do not try again at once (no connect per request).
     caplog.clear()
-    services.submit(pending_for(petition, "alone2@example.org"))
+    writer.submit(pending_for(petition, "alone2@example.org"))
     assert "unreachable" not in caplog.text
     assert Signature.objects.filter(petition=petition).count() == 2
 
@@ -135,7 +127,7 @@ def test_a_dead_writer_costs_no_signature(petition, writer_socket, caplog):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
     # The thread's open connection is now dead: the submission is committed here instead.
-    services.submit(pending_for(petition, "after@example.org"))
+    writer.submit(pending_for(petition, "after@example.org"))
     hashes = set(Signature.objects.values_list("email_hash", flat=True))
     assert services.hash_email("after@example.org") in hashes
     assert len(hashes) == 2
@@ -259,7 +251,7 @@ def test_a_stuck_writer_means_try_again_not_a_second_commit(petition, writer_soc
         process.send_signal(signal.SIGCONT)
 
 
-# --------------------------------------------------------------------------- mail tasks
+# --------------------------------------------------------------------------- in process
 
 
 class Recorder:
@@ -280,17 +272,6 @@ class Clock:
         return self.now
 
 
-def mail_tasks() -> list[set[int]]:
-    from django_tasks_db.models import DBTaskResult
-
-    return [
-        set(task.args_kwargs["args"][0])
-        for task in DBTaskResult.objects.filter(task_path__endswith="send_messages").order_by(
-            "enqueued_at"
-        )
-    ]
-
-
 @pytest.fixture
 def in_process_writer(tmp_path: Path, monkeypatch: Any) -> Iterator[tuple[writer.Writer, Clock]]:
     clock = Clock()
@@ -308,73 +289,16 @@ def commit(the_writer: writer.Writer, petition: Any, *emails: str) -> Recorder:
     return client
 
 
-def test_a_quiet_petitions_mail_is_enqueued_with_its_signature(petition, in_process_writer):
-    the_writer, clock = in_process_writer
-    assert commit(the_writer, petition, "quiet@example.org").replies == [True]
-    assert mail_tasks() == [set(Message.objects.values_list("pk", flat=True))]
-    clock.now += writer.MAIL_TASK_INTERVAL + 0.01
-    assert commit(the_writer, petition, "later@example.org").replies == [True]
-    assert len(mail_tasks()) == 2 and not the_writer.mail.held
-
-
-def test_a_busy_petitions_mail_shares_one_task_per_interval(petition, in_process_writer):
-    the_writer, clock = in_process_writer
-    commit(the_writer, petition, "a1@example.org")  # enqueued at once
-    first = set(Message.objects.values_list("pk", flat=True))
-    for n in range(5):  # five more batches within the interval: held
-        clock.now += writer.MAIL_TASK_INTERVAL / 10
-        commit(the_writer, petition, f"b{n}@example.org", f"c{n}@example.org")
-    assert mail_tasks() == [first]
-    assert len(the_writer.mail.held) == 10
-    # The writer falls idle: once the interval has passed it enqueues the rest itself.
-    assert the_writer.serve_once(timeout=0) == 0
-    assert len(mail_tasks()) == 1
-    clock.now += writer.MAIL_TASK_INTERVAL
-    assert the_writer.serve_once(timeout=0) == 0
-    tasks = mail_tasks()
-    assert len(tasks) == 2 and tasks[1].isdisjoint(first)
-    assert set.union(*tasks) == set(Message.objects.values_list("pk", flat=True))
-    assert Message.objects.count() == 11 and not the_writer.mail.held
-
-
-def test_a_batch_after_the_interval_carries_the_held_mail(petition, in_process_writer):
-    the_writer, clock = in_process_writer
-    commit(the_writer, petition, "d1@example.org")
-    clock.now += 0.01
-    commit(the_writer, petition, "d2@example.org")
-    clock.now += writer.MAIL_TASK_INTERVAL
-    commit(the_writer, petition, "d3@example.org")
-    # One task for the held message and the new one, written with the third batch.
-    assert [len(task) for task in mail_tasks()] == [1, 2]
-    assert set.union(*mail_tasks()) == set(Message.objects.values_list("pk", flat=True))
-
-
-def test_a_failed_batch_leaves_the_held_mail_held(petition, in_process_writer, monkeypatch):
-    the_writer, clock = in_process_writer
-    commit(the_writer, petition, "e1@example.org")
-    clock.now += 0.01
-    commit(the_writer, petition, "e2@example.org")
-    held = list(the_writer.mail.held)
+def test_a_failed_batch_is_answered_with_the_error(petition, in_process_writer, monkeypatch):
+    the_writer, _ = in_process_writer
 
     def broken(items: Any) -> Any:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writer, "write_batch", broken)
-    clock.now += writer.MAIL_TASK_INTERVAL
-    client = commit(the_writer, petition, "e3@example.org")
-    assert client.replies == [("error", "RuntimeError")]
-    assert the_writer.mail.held == held and len(mail_tasks()) == 1
-
-
-def test_a_writer_that_stops_enqueues_what_it_holds(petition, in_process_writer):
-    the_writer, clock = in_process_writer
-    commit(the_writer, petition, "f1@example.org")
-    clock.now += 0.01
-    commit(the_writer, petition, "f2@example.org")
-    assert the_writer.mail.held
-    the_writer.parent_pid = -1  # "the parent is gone": serve_forever returns at once
-    the_writer.serve_forever()
-    assert set.union(*mail_tasks()) == set(Message.objects.values_list("pk", flat=True))
+    monkeypatch.setattr(writer, "commit_batch", broken)
+    client = commit(the_writer, petition, "e1@example.org", "e2@example.org")
+    assert client.replies == [("error", "RuntimeError")] * 2
+    assert not Signature.objects.exists()
 
 
 def test_the_writer_reports_how_it_keeps_up(petition, in_process_writer, caplog):

@@ -1,4 +1,4 @@
-"""Run background work: the task queue plus periodic housekeeping.
+"""Run background work: outbox mail, queued tasks and periodic housekeeping (core.worker).
 
 This is the one worker process the README starts; run as many as you like
 on any host that reaches the database.
@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
+import signal
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
 
-from safepassage.core.housekeeping import housekeeping
+from safepassage.core.worker import BackgroundWorker
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run queued tasks and periodic housekeeping until stopped."
+    help = "Send outbox mail, run queued tasks and periodic housekeeping until stopped."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--interval", type=float, default=0.2, help="queue poll interval (s)")
         parser.add_argument(
             "--housekeeping", type=float, default=60.0, help="seconds between sweeps"
         )
@@ -42,26 +39,21 @@ class Command(BaseCommand):
             # first; mail, routing and statistics catch up when the CPU is free.
             os.nice(options["nice"])
             _lower_session_priority(options["nice"])
-        stop = threading.Event()
+        worker = BackgroundWorker(housekeeping_seconds=options["housekeeping"])
 
-        def sweep() -> None:
-            while not stop.wait(options["housekeeping"]):
-                try:
-                    close_old_connections()
-                    housekeeping()
-                except Exception:
-                    logger.exception("housekeeping failed; will try again")
+        def stop(signum: int, frame: object) -> None:
+            logger.info("worker stopping (%s)", signal.Signals(signum).name)
+            worker.shutdown()
 
-        threading.Thread(target=sweep, name="housekeeping", daemon=True).start()
-        try:
-            call_command(
-                "db_worker",
-                interval=options["interval"],
-                reload=False,
-                verbosity=options["verbosity"],
-            )
-        finally:
-            stop.set()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, stop)
+        worker.start()
+        logger.info("worker %s started", os.getpid())
+        while not worker.stop.wait(1.0):
+            pass
+        # A message being sent or a task being run is finished first; a task
+        # still running after this is abandoned (the process exits).
+        worker.join(timeout=30.0)
 
 
 def _lower_session_priority(nice: int) -> None:
