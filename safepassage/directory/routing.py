@@ -23,6 +23,7 @@ from django.db import connection, transaction
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.models import Mission, MissionArea
+from safepassage.directory.signals import signatures_rerouted
 from safepassage.lib import geo
 from safepassage.lib.geo import gazetteer
 from safepassage.lib.geo.distance import distance_km
@@ -207,7 +208,10 @@ def route_petition(
 ) -> RoutingReport:
     """Route the petition's confirmed signatures not yet routed (or all of them).
 
-    Idempotent: a signature whose route did not change is not written.
+    Idempotent: a signature whose route did not change is not written. The
+    signatures whose mission changed are announced per batch
+    (``signals.signatures_rerouted``: packets printed before mark themselves
+    out of date).
     """
     router = router or Router(petition.campaign.target_government)
     report = RoutingReport()
@@ -225,15 +229,20 @@ def route_petition(
             break
         last = rows[-1][0]
         changes: dict[tuple[int | None, str], list[int]] = defaultdict(list)
+        moved: list[int] = []
         for pk, country, region, city, mission_id, placement in rows:
             route = router.route(country, region, city)
             report.placements[route.placement] += 1
             report.steps[route.step] += 1
             if (route.mission_id, route.placement) != (mission_id, placement):
                 changes[(route.mission_id, route.placement)].append(pk)
+            if route.mission_id != mission_id:
+                moved.append(pk)
         report.routed += len(rows)
         if changes:
             report.changed += _write_routes(changes)
+        if moved:
+            signatures_rerouted.send(Signature, petition_id=petition.pk, signature_ids=moved)
     if report.changed:
         counter.forget(petition.pk)
     logger.info("routed petition %s: %s", petition.pk, report.summary())

@@ -47,8 +47,16 @@ class PacketBuildAdmin(ReadOnlyAdmin):
 @admin.register(Packet)
 class PacketAdmin(ReadOnlyAdmin):
     campaign_lookup = "build__campaign"
-    list_display = ("build", "mission", "status", "total_count", "pages", "attempts")
-    list_filter = ("status",)
+    list_display = (
+        "build",
+        "mission",
+        "status",
+        "stale_reason",
+        "total_count",
+        "pages",
+        "attempts",
+    )
+    list_filter = ("status", "stale_reason")
     list_select_related = ("build__campaign", "mission")
     fields = (
         "build",
@@ -62,6 +70,10 @@ class PacketAdmin(ReadOnlyAdmin):
         "unnamed_count",
         "withheld_count",
         "total_count",
+        "petition_total",
+        "snapshot_at",
+        "stale_reason",
+        "stale_since",
         "built_at",
     )
 

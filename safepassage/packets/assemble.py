@@ -2,8 +2,8 @@
 
 The result must be byte-identical whenever it is built from the same build
 (brief, invariant 5): the letters are rendered from the build's fixed
-versions and dated on the day of action, the list comes from the build's
-snapshot, and the merged file gets a /ID derived from the hash of its
+versions and dated on the day of action, the list comes from the packet's
+snapshot (``snapshot.py``), and the merged file gets a /ID derived from the hash of its
 inputs instead of a random one, with no dates in its metadata. The
 metadata holds only a title (mission and campaign) and the producer, never
 anything a signer typed.
@@ -176,14 +176,14 @@ def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str,
     the list stands for), ``mission`` (routed to this mission), ``petition``
     (the whole snapshot) and ``pages``.
     """
-    # The petition's total was counted once when the build started; a mission's
+    # The petition's total was counted with the packet's snapshot; a mission's
     # own list stands for exactly its signatures, so one count serves both.
-    petition_total = build.signature_total
+    petition_total = snapshot.petition_total(build, mission)
     listed = snapshot.count(snapshot.scoped(build, mission))
     if build.scope == build.Scope.MISSION:
         mission_total = listed.total
     else:
-        mission_total = snapshot.signatures(build).filter(mission_id=mission.pk).count()
+        mission_total = snapshot.mission_signatures(build, mission).count()
 
     versions = letter_versions(build)
     parts = render_letters(build, mission, versions, mission_total, petition_total)

@@ -1,9 +1,14 @@
 """Delivery packets: one PDF per mission, built in bulk by background tasks.
 
-A ``PacketBuild`` fixes the snapshot it works from (the signatures confirmed
-up to ``snapshot_at`` with ids up to ``max_signature_id``, the approved letter
-versions, the moderation state at build time) so that a build interrupted
-and resumed, or repeated on the same data, gives byte-identical packets.
+A ``PacketBuild`` fixes the snapshot it works from: the approved letter
+versions and, as ``PacketEntry`` rows, every counted signature of the
+petition with the mission it was routed to when the build started. Every
+packet prints from those rows, never from the live routing, so a build
+interrupted and resumed, or repeated on the same data, gives byte-identical
+packets. A change that alters what a built packet would print (a reroute, a
+mission closed, a withdrawal, a moderation action) marks only the packets it
+affects as out of date (``Packet.stale_reason``); rebuilding them takes a
+fresh snapshot for those packets alone (``packets/staleness.py``).
 """
 
 from __future__ import annotations
@@ -74,6 +79,15 @@ class Packet(models.Model):
         PENDING = "pending", pgettext_lazy("packet status", "waiting")
         DONE = "done", _("built")
         FAILED = "failed", _("failed")
+        # Its mission closed after the build started: left out when the build was
+        # brought up to date (its signers went to the missions that serve them now).
+        DROPPED = "dropped", _("left out: mission closed")
+
+    class StaleReason(models.TextChoices):
+        REROUTED = "rerouted", _("signatures were routed to another mission")
+        CLOSED = "closed", _("the mission was closed")
+        WITHDRAWN = "withdrawn", _("a signer withdrew or was erased")
+        MODERATED = "moderated", _("a moderation action changed who is listed")
 
     build = models.ForeignKey(PacketBuild, on_delete=models.CASCADE, related_name="packets")
     mission = models.ForeignKey(
@@ -90,6 +104,18 @@ class Packet(models.Model):
     withheld_count = models.PositiveIntegerField(_("names withheld by moderation"), default=0)
     total_count = models.PositiveIntegerField(_("signatures"), default=0)
     built_at = models.DateTimeField(null=True, blank=True)
+    # When this packet's signatures were taken (the build's start, or when it was
+    # last brought up to date), and the petition's total it prints, counted then.
+    snapshot_at = models.DateTimeField(_("signatures as of"), null=True, blank=True)
+    petition_total = models.PositiveIntegerField(_("signatures of the petition"), default=0)
+    # Set when something changed what this packet would print since its snapshot.
+    stale_reason = models.CharField(
+        _("out of date because"), max_length=10, choices=StaleReason, blank=True
+    )
+    stale_since = models.DateTimeField(_("out of date since"), null=True, blank=True)
+    # Raised whenever the packet's content is invalidated (an erasure, a moderation
+    # action, a fresh snapshot): a task that started before writes nothing.
+    revision = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("packet")
@@ -98,7 +124,17 @@ class Packet(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["build", "mission"], name="packet_once_per_build"),
             models.CheckConstraint(
-                name="packet_status_valid", condition=Q(status__in=["pending", "done", "failed"])
+                name="packet_status_valid",
+                condition=Q(status__in=["pending", "done", "failed", "dropped"]),
+            ),
+            models.CheckConstraint(
+                name="packet_stale_reason_valid",
+                condition=Q(stale_reason__in=["", "rerouted", "closed", "withdrawn", "moderated"]),
+            ),
+            models.CheckConstraint(
+                name="packet_stale_has_since",
+                condition=Q(stale_reason="", stale_since__isnull=True)
+                | (~Q(stale_reason="") & Q(stale_since__isnull=False)),
             ),
             models.CheckConstraint(
                 name="packet_done_has_hash",
@@ -116,6 +152,56 @@ class Packet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.build}: {self.mission.key}"
+
+    @property
+    def is_stale(self) -> bool:
+        return bool(self.stale_reason) and self.status != self.Status.DROPPED
+
+
+class PacketEntry(models.Model):
+    """One signature of a build's snapshot, with the mission it was routed to then.
+
+    A packet of "each mission's own signers" lists the entries of its mission;
+    one of "all signers" lists every entry of its build. ``mission`` is empty
+    for a signature that could not be routed (counted, in no mission's list).
+
+    Neither key is a database constraint: a signature erased, or a mission
+    deleted, must not be held back by a snapshot, and the packets that printed
+    it are marked out of date instead (packets/signals.py). Rows are only
+    ever inserted in bulk (``snapshot.take``) and read by joins.
+    """
+
+    build = models.ForeignKey(PacketBuild, on_delete=models.CASCADE, related_name="entries")
+    signature = models.ForeignKey(
+        "signatures.Signature",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="packet_entries",
+    )
+    mission = models.ForeignKey(
+        "directory.Mission",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("packet entry")
+        verbose_name_plural = _("packet entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["build", "signature"], name="packet_entry_once_per_build"
+            ),
+        ]
+        indexes = [
+            # One mission's list of a build (snapshot.scoped) and bringing it up to date.
+            models.Index(fields=["build", "mission"], name="packet_entry_mission_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.build_id}: {self.signature_id} → {self.mission_id}"
 
 
 class PacketDownload(models.Model):

@@ -5,7 +5,8 @@ queue: a task takes a packet id, does nothing if the packet is done or its
 build is interrupted, and writes its file under a name fixed by the build
 and the mission, so a crashed or repeated task just builds the same bytes
 again. ``resume`` re-queues whatever is not done, which is also how a build
-recovers after its worker was killed mid-task.
+recovers after its worker was killed mid-task; it first takes a fresh
+snapshot for the packets marked out of date (``staleness.py``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from django.utils.text import get_valid_filename
 
 from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.models import Mission
+from safepassage.directory.routing import route_petition
 from safepassage.letters.models import LetterVersion
 from safepassage.lib import geo
 from safepassage.lib.spreadsheet import neutralise
+from safepassage.packets import snapshot, staleness
 from safepassage.packets.models import Packet, PacketBuild
+from safepassage.packets.tasks import enqueue
 from safepassage.signatures.models import Signature
 
 logger = logging.getLogger(__name__)
@@ -85,53 +89,59 @@ def approved_versions(campaign: Campaign) -> list[LetterVersion]:
     )
 
 
-def packet_missions(campaign: Campaign) -> Any:
-    """Every open mission of the target government: each one gets the petition."""
-    return Mission.objects.of(campaign.target_government).open().order_by("key")
+def route_new_signatures(petition: Petition) -> int:
+    """Route the petition's confirmed signatures not routed yet; how many.
+
+    Before a snapshot, so that a signature confirmed a moment ago is in its
+    mission's packet rather than in none. Outside any transaction: routing
+    writes in batches of its own.
+    """
+    waiting = Signature.objects.filter(
+        petition=petition, status=Signature.Status.CONFIRMED, placement=""
+    )
+    if not waiting.exists():
+        return 0
+    return route_petition(Petition.objects.select_related("campaign").get(pk=petition.pk)).routed
 
 
 def start_build(
     campaign: Campaign, petition: Petition, *, scope: str, user: Any = None
 ) -> PacketBuild:
-    """Fix the snapshot, create one pending packet per open mission, queue them."""
+    """Route new signatures, fix the snapshot, create one pending packet per open mission."""
     if petition.campaign_id != campaign.pk:
         raise ValueError("the petition belongs to another campaign")
     if scope not in PacketBuild.Scope.values:
         raise ValueError(f"unknown scope {scope!r}")
+    route_new_signatures(petition)
     with transaction.atomic():
         now = timezone.now()
         max_id = Signature.objects.filter(petition=petition).aggregate(top=Max("id"))["top"] or 0
-        total = (
-            Signature.objects.counted()
-            .filter(petition=petition, confirmed_at__lte=now, id__lte=max_id)
-            .count()
-        )
-        missions = list(packet_missions(campaign))
+        missions = list(snapshot.packet_missions(campaign).order_by("key"))
         build = PacketBuild.objects.create(
             campaign=campaign,
             petition=petition,
             scope=scope,
             snapshot_at=now,
             max_signature_id=max_id,
-            signature_total=total,
             total=len(missions),
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
+        total = snapshot.take(build, snapshot.counted_until(petition.pk, max_id, now))
+        PacketBuild.objects.filter(pk=build.pk).update(signature_total=total)
+        build.signature_total = total
         build.letter_versions.set(approved_versions(campaign))
-        Packet.objects.bulk_create([Packet(build=build, mission=m) for m in missions])
+        Packet.objects.bulk_create(
+            [
+                Packet(build=build, mission=m, snapshot_at=now, petition_total=total)
+                for m in missions
+            ]
+        )
         ids = list(build.packets.order_by("pk").values_list("pk", flat=True))
-        transaction.on_commit(lambda: _enqueue(ids))
+        transaction.on_commit(lambda: enqueue(ids))
     logger.info("packet build %s started: %d packets", build.pk, len(ids))
     if not ids:
         finish(build.pk)
     return build
-
-
-def _enqueue(packet_ids: list[int]) -> None:
-    from safepassage.packets.tasks import build_packet_task
-
-    for packet_id in packet_ids:
-        build_packet_task.enqueue(packet_id)
 
 
 def _store(name: str, data: bytes | File[Any], sha256: str) -> str:
@@ -174,16 +184,21 @@ def build_one(packet_id: int) -> str:
     build = packet.build
     if build.status != PacketBuild.Status.RUNNING:
         return "build not running"
+    if packet.status == Packet.Status.DROPPED:
+        return "left out"
     Packet.objects.filter(pk=packet.pk).update(attempts=F("attempts") + 1)
+    # Only this revision of the packet may be written: an erasure or a fresh
+    # snapshot while this task runs makes its result worthless.
+    current = Packet.objects.filter(pk=packet.pk, revision=packet.revision).exclude(
+        status=Packet.Status.DONE
+    )
     try:
         data, counts = build_packet(build, packet.mission)
         sha256 = hashlib.sha256(data).hexdigest()
         stored = _store(packet_path(build, packet.mission), data, sha256)
     except Exception as error:
         reason = f"{type(error).__name__} while building the packet"
-        Packet.objects.filter(pk=packet.pk).exclude(status=Packet.Status.DONE).update(
-            status=Packet.Status.FAILED, error=reason
-        )
+        current.update(status=Packet.Status.FAILED, error=reason)
         logger.error(
             "packet %s of build %s failed: %s\n%s",
             packet.pk,
@@ -193,7 +208,7 @@ def build_one(packet_id: int) -> str:
         )
         finish(build.pk)
         return "failed"
-    Packet.objects.filter(pk=packet.pk).exclude(status=Packet.Status.DONE).update(
+    written = current.update(
         status=Packet.Status.DONE,
         error="",
         file=stored,
@@ -205,8 +220,26 @@ def build_one(packet_id: int) -> str:
         total_count=counts["total"],
         built_at=timezone.now(),
     )
+    if not written:
+        return _superseded(packet.pk, stored, sha256)
     finish(build.pk)
     return "built"
+
+
+def _superseded(packet_id: int, stored: str, sha256: str) -> str:
+    """The packet changed while it was built: drop the file, build it again if it runs."""
+    now = Packet.objects.select_related("build").get(pk=packet_id)
+    if now.status == Packet.Status.DONE:
+        return "done already"
+    # Unless another task has written the packet's new content there meanwhile.
+    if _storage().exists(stored):
+        with _storage().open(stored, "rb") as handle:
+            ours = _sha256_of(handle) == sha256
+        if ours:
+            _storage().delete(stored)
+    if now.status == Packet.Status.PENDING and now.build.status == PacketBuild.Status.RUNNING:
+        enqueue([packet_id])
+    return "superseded"
 
 
 def interrupt(build: PacketBuild) -> bool:
@@ -219,11 +252,15 @@ def interrupt(build: PacketBuild) -> bool:
 
 
 def resume(build: PacketBuild) -> int:
-    """Queue every packet that is not done again and run the build; returns how many."""
+    """Bring the build up to date, queue every packet not done and run it; how many.
+
+    New signatures are routed first, then the packets marked out of date get
+    a fresh snapshot (``staleness.refresh``); the others keep theirs, and
+    their files. A finished build with nothing out of date stays as it is.
+    """
+    route_new_signatures(build.petition)
+    changed = staleness.refresh(build)
     with transaction.atomic():
-        PacketBuild.objects.filter(pk=build.pk).exclude(status=PacketBuild.Status.DONE).update(
-            status=PacketBuild.Status.RUNNING, finished_at=None
-        )
         build.packets.filter(status=Packet.Status.FAILED).update(
             status=Packet.Status.PENDING, error=""
         )
@@ -232,7 +269,11 @@ def resume(build: PacketBuild) -> int:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        transaction.on_commit(lambda: _enqueue(ids))
+        rows = PacketBuild.objects.filter(pk=build.pk)
+        if not (ids or changed):
+            rows = rows.exclude(status=PacketBuild.Status.DONE)
+        rows.update(status=PacketBuild.Status.RUNNING, finished_at=None)
+        transaction.on_commit(lambda: enqueue(ids))
     build.refresh_from_db()
     if not ids:
         finish(build.pk)
@@ -246,6 +287,7 @@ def finish(build_id: int) -> str:
     if build is None or build.status != PacketBuild.Status.RUNNING:
         return "not running"
     statuses = set(build.packets.values_list("status", flat=True).distinct())
+    statuses.discard(Packet.Status.DROPPED)
     if Packet.Status.PENDING in statuses:
         return "pending"
     if Packet.Status.FAILED in statuses:
@@ -302,7 +344,11 @@ def _zip_member(name: str) -> zipfile.ZipInfo:
 
 def write_zip(build: PacketBuild) -> tuple[str, str]:
     """Write the build's ZIP (sorted names, fixed times) to storage; returns name, sha256."""
-    packets = list(build.packets.select_related("mission").order_by("mission__key"))
+    packets = list(
+        build.packets.exclude(status=Packet.Status.DROPPED)
+        .select_related("mission")
+        .order_by("mission__key")
+    )
     members: list[tuple[str, Packet | None]] = [(MANIFEST_NAME, None)]
     members += [(packet_filename(p.mission), p) for p in packets]
     members.sort(key=lambda member: member[0])
@@ -327,7 +373,7 @@ def write_zip(build: PacketBuild) -> tuple[str, str]:
 
 
 def progress(build: PacketBuild) -> dict[str, int]:
-    """How many packets of the build are done, failed and pending."""
+    """How many packets of the build are done, failed, pending and out of date."""
     rows = build.packets.order_by().values_list("status").annotate(n=Count("id"))
     counts = {status: n for status, n in rows}
     return {
@@ -335,6 +381,8 @@ def progress(build: PacketBuild) -> dict[str, int]:
         "done": counts.get(Packet.Status.DONE, 0),
         "failed": counts.get(Packet.Status.FAILED, 0),
         "pending": counts.get(Packet.Status.PENDING, 0),
+        "dropped": counts.get(Packet.Status.DROPPED, 0),
+        "stale": staleness.stale_packets(build).count(),
     }
 
 
@@ -343,54 +391,3 @@ def build_letter_versions(build: PacketBuild) -> list[LetterVersion]:
     from safepassage.packets.assemble import letter_versions
 
     return letter_versions(build)
-
-
-def forget_signature(petition_id: int, signature_id: int) -> int:
-    """Take an erased signature out of every built packet that may hold it.
-
-    Called when a signer withdraws or an organiser erases a signature; see
-    ``reset_builds``. Returns how many packets were reset.
-    """
-    return reset_builds(petition_id, signature_id, f"signature {signature_id} erased")
-
-
-def reset_builds(petition_id: int, lowest_signature_id: int, why: str) -> int:
-    """Set back every built packet that may print a signature whose id is at least this one.
-
-    For a change that a built packet must not keep: an erasure, or a
-    moderation action (names withheld or shown again, signatures invalidated
-    or restored). The packets of the builds whose snapshot includes such a
-    signature are deleted and set back to pending, the build's ZIP is
-    deleted and the build is marked interrupted, so the organisers see that
-    it must be resumed; resuming builds those packets again from the
-    signatures as they are now. Returns how many packets were reset.
-    """
-    builds = PacketBuild.objects.filter(
-        petition_id=petition_id, max_signature_id__gte=lowest_signature_id
-    )
-    reset = 0
-    doomed: list[str] = []
-    for build in builds:
-        # Every packet, not only the mission's own: each one prints the
-        # petition's total, so no packet of the build may disagree with another.
-        packets = build.packets.exclude(status=Packet.Status.PENDING)
-        for name in packets.values_list("file", flat=True):
-            if name:
-                doomed.append(name)
-            reset += 1
-        packets.update(status=Packet.Status.PENDING, file="", sha256="", error="", built_at=None)
-        if build.zip_file:
-            doomed.append(build.zip_file.name)
-        PacketBuild.objects.filter(pk=build.pk).update(
-            status=PacketBuild.Status.PAUSED, zip_file="", zip_sha256="", finished_at=None
-        )
-    # The files go only once the rows say so: a rolled-back change keeps both.
-    transaction.on_commit(lambda: _delete(doomed))
-    if reset:
-        logger.info("%s: %d built packets of petition %s reset", why, reset, petition_id)
-    return reset
-
-
-def _delete(names: list[str]) -> None:
-    for name in names:
-        _storage().delete(name)

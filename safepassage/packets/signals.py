@@ -1,14 +1,24 @@
-"""Files of deleted packets and builds leave the private storage with their rows."""
+"""What the packets do when other apps change what a packet would print.
+
+- Files of deleted packets and builds leave the private storage with their rows.
+- The changes announced by the directory and the signatures apps mark the
+  packets they affect out of date (``staleness.py``); a mission closed marks
+  its own (every save of a closed mission does; marking twice changes nothing).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from safepassage.directory.models import Mission
+from safepassage.directory.signals import signatures_rerouted
+from safepassage.packets import staleness
 from safepassage.packets.models import Packet, PacketBuild
+from safepassage.signatures.signals import signature_erased, signatures_moderated
 
 
 @receiver(post_delete, sender=Packet)
@@ -18,3 +28,28 @@ def delete_file(sender: Any, instance: Packet | PacketBuild, **kwargs: Any) -> N
     if field:
         storage, name = field.storage, field.name
         transaction.on_commit(lambda: storage.delete(name))
+
+
+@receiver(signature_erased)
+def signature_gone(sender: Any, petition_id: int, signature_id: int, **kwargs: Any) -> None:
+    staleness.signatures_changed([signature_id], Packet.StaleReason.WITHDRAWN, erased=True)
+
+
+@receiver(signatures_moderated)
+def signatures_reviewed(
+    sender: Any, petition_id: int, signature_ids: list[int], **kwargs: Any
+) -> None:
+    staleness.signatures_changed(signature_ids, Packet.StaleReason.MODERATED, erased=False)
+
+
+@receiver(signatures_rerouted)
+def signatures_moved(
+    sender: Any, petition_id: int, signature_ids: list[int], **kwargs: Any
+) -> None:
+    staleness.signatures_rerouted(signature_ids)
+
+
+@receiver(post_save, sender=Mission)
+def mission_changed(sender: Any, instance: Mission, **kwargs: Any) -> None:
+    if instance.status != Mission.Status.OPEN:
+        staleness.mission_gone(instance.pk)

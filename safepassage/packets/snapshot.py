@@ -1,7 +1,14 @@
 """What a packet build reads: the signatures of its snapshot, counted and listed.
 
-A build is fixed when it starts (``snapshot_at``, ``max_signature_id``), so
-every packet of it, built now or after a crash tomorrow, reads the same rows.
+When a build starts, ``take`` writes its snapshot as ``PacketEntry`` rows: every
+counted signature of the petition with the mission it is routed to then. A
+packet reads its signatures through those rows, never through the live
+``Signature.mission``, so every packet of the build, built now or after a
+crash tomorrow, reads the same rows even if signatures are re-routed or a
+mission closes meanwhile. What a row may print is still read at build time:
+a signature erased, invalidated or whose name was withheld since is left
+out or only counted at once, and its packet is marked out of date.
+
 Only the columns a list prints are ever selected: the e-mail hash, the
 encrypted address and the IP hash never leave the database for a packet,
 so no mistake further down can print them.
@@ -18,15 +25,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from safepassage.directory.models import Mission
 from safepassage.lib import geo
+from safepassage.packets.models import Packet, PacketBuild, PacketEntry
 from safepassage.signatures.models import Signature
 
 if TYPE_CHECKING:
-    from safepassage.directory.models import Mission
+    from datetime import datetime
+
+    from safepassage.campaigns.models import Campaign
     from safepassage.packets.listpdf import ListRow
-    from safepassage.packets.models import PacketBuild
 
 CHUNK_SIZE = 5000
 
@@ -52,21 +63,66 @@ class Counts:
         return self.named + self.unnamed + self.withheld
 
 
-def signatures(build: PacketBuild) -> QuerySet[Signature]:
-    """The build's counted signatures of its petition, as they were at the snapshot."""
+def packet_missions(campaign: Campaign) -> QuerySet[Mission]:
+    """Every open mission of the target government: each one gets a packet."""
+    return Mission.objects.of(campaign.target_government).open()
+
+
+def counted_until(petition_id: int, max_id: int, at: datetime) -> QuerySet[Signature]:
+    """The petition's counted signatures confirmed by ``at`` with ids up to ``max_id``."""
     return Signature.objects.counted().filter(
-        petition_id=build.petition_id,
-        confirmed_at__lte=build.snapshot_at,
-        id__lte=build.max_signature_id,
+        petition_id=petition_id, confirmed_at__lte=at, id__lte=max_id
     )
+
+
+def take(build: PacketBuild, rows: QuerySet[Signature]) -> int:
+    """Write ``rows`` with their current missions into the build's snapshot; how many.
+
+    One ``INSERT … SELECT`` in the database: a million signatures never pass
+    through Python.
+    """
+    select, params = rows.order_by().values_list("id", "mission_id").query.sql_with_params()
+    table = connection.ops.quote_name(PacketEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (build_id, signature_id, mission_id) "  # noqa: S608
+            f"SELECT %s, picked.id, picked.mission_id FROM ({select}) picked",
+            [build.pk, *params],
+        )
+        return max(int(cursor.rowcount), 0)
+
+
+def signatures(build: PacketBuild) -> QuerySet[Signature]:
+    """The build's snapshot, less what was erased or invalidated since."""
+    return Signature.objects.counted().filter(packet_entries__build_id=build.pk)
 
 
 def scoped(build: PacketBuild, mission: Mission) -> QuerySet[Signature]:
     """The signatures one mission's list stands for (its own, or all of them)."""
-    rows = signatures(build)
     if build.scope == build.Scope.MISSION:
-        rows = rows.filter(mission_id=mission.pk)
-    return rows
+        return mission_signatures(build, mission)
+    return signatures(build)
+
+
+def mission_signatures(build: PacketBuild, mission: Mission) -> QuerySet[Signature]:
+    """The signatures routed to ``mission`` in the build's snapshot.
+
+    One ``filter`` call, so that build and mission are conditions on the
+    same snapshot row of a signature.
+    """
+    return Signature.objects.counted().filter(
+        packet_entries__build_id=build.pk, packet_entries__mission_id=mission.pk
+    )
+
+
+def petition_total(build: PacketBuild, mission: Mission) -> int:
+    """The petition's total printed in this mission's packet, counted at its snapshot."""
+    total = (
+        Packet.objects.filter(build_id=build.pk, mission_id=mission.pk)
+        .values_list("petition_total", flat=True)
+        .first()
+    )
+    return build.signature_total if total is None else total
 
 
 def count(rows: QuerySet[Signature]) -> Counts:

@@ -11,3 +11,9 @@ def build_packet_task(packet_id: int) -> str:
     from safepassage.packets.services import build_one
 
     return build_one(packet_id)
+
+
+def enqueue(packet_ids: list[int]) -> None:
+    """Queue one build task per packet (call it once the rows are committed)."""
+    for packet_id in packet_ids:
+        build_packet_task.enqueue(packet_id)

@@ -16,12 +16,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from safepassage.accounts.permissions import is_organiser
 from safepassage.accounts.reauth import reauth_required
 from safepassage.campaigns.models import Campaign
-from safepassage.packets import services
+from safepassage.packets import services, staleness
 from safepassage.packets.forms import StartBuildForm
 from safepassage.packets.models import Packet, PacketBuild, PacketDownload
 
@@ -81,7 +82,7 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
 def detail(request: HttpRequest, slug: str, build_id: int) -> HttpResponse:
     campaign = _organised(request, slug)
     build = _build(campaign, build_id)
-    packets = build.packets.select_related("mission").order_by("mission__key")
+    packets = list(build.packets.select_related("mission").order_by("mission__key"))
     running = build.status == PacketBuild.Status.RUNNING
     return render(
         request,
@@ -92,6 +93,9 @@ def detail(request: HttpRequest, slug: str, build_id: int) -> HttpResponse:
             "progress": services.progress(build),
             "packets": packets,
             "failed": [p for p in packets if p.status == Packet.Status.FAILED],
+            "stale": [p for p in packets if p.is_stale],
+            # Not while it runs: the page reloads every few seconds.
+            "missing": None if running else staleness.missing_signatures(build),
             "letters": services.build_letter_versions(build),
             "refresh": REFRESH_SECONDS if running else 0,
         },
@@ -114,11 +118,25 @@ def interrupt(request: HttpRequest, slug: str, build_id: int) -> HttpResponse:
 def resume(request: HttpRequest, slug: str, build_id: int) -> HttpResponse:
     campaign = _organised(request, slug)
     build = _build(campaign, build_id)
-    if build.status == PacketBuild.Status.DONE:
+    stale = staleness.stale_packets(build).count()
+    if build.status == PacketBuild.Status.DONE and not stale:
         return redirect("packets:build", slug=campaign.slug, build_id=build.pk)
     queued = services.resume(build)
     logger.info("packet build %s resumed by user %s: %d queued", build.pk, request.user.pk, queued)
-    messages.success(request, _("The build is running again."))
+    if stale:
+        messages.success(
+            request,
+            ngettext(
+                "The out-of-date packet is being built again from the signatures as they "
+                "are now; the other packets keep their files.",
+                "The %(n)d out-of-date packets are being built again from the signatures "
+                "as they are now; the other packets keep their files.",
+                stale,
+            )
+            % {"n": stale},
+        )
+    else:
+        messages.success(request, _("The build is running again."))
     return redirect("packets:build", slug=campaign.slug, build_id=build.pk)
 
 

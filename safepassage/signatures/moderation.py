@@ -11,9 +11,9 @@ state):
   campaign's totals drop once its statistics are refreshed, which every
   action here schedules.
 
-Every action, and its reversal, also sets back the built packets that may
-print a signature it changed (``packets.services.reset_builds``): a name
-withheld now must not stay in a packet built before.
+Every action, and its reversal, is announced (``signals.signatures_moderated``):
+the built packets that print a signature it changed are discarded and marked
+out of date, since a name withheld now must not stay in a packet built before.
 
 Organisers select a flood by e-mail domain, IP hash and/or time window (all
 given criteria must hold). The database never holds plain domains: the
@@ -47,6 +47,7 @@ from safepassage.signatures.models import (
     Signature,
 )
 from safepassage.signatures.services import hash_domain, release_mail, withhold_mail
+from safepassage.signatures.signals import signatures_moderated
 from safepassage.signatures.tokens import ip_hash as hash_ip
 
 __all__ = [
@@ -198,17 +199,21 @@ def _changed(petition: Petition, action: ModerationAction, signature_ids: Sequen
     """In the moderating transaction: what follows from changing these signatures.
 
     The live counter is recounted at once and all statistics after commit;
-    built packets that may print any of them are set back (a name withheld
-    now must not stay in a packet built before), to be built again.
+    the change is announced, so the built packets that print any of them are
+    discarded (a name withheld now must not stay in a packet built before).
     """
-    from safepassage.packets.services import reset_builds
     from safepassage.reports.tasks import refresh_campaign_stats
 
     campaign_id = petition.campaign_id
     counter.recount(petition.pk)
     transaction.on_commit(lambda: refresh_campaign_stats.enqueue(campaign_id))
     if signature_ids:
-        reset_builds(petition.pk, min(signature_ids), f"moderation action {action.pk}")
+        signatures_moderated.send(
+            ModerationAction,
+            petition_id=petition.pk,
+            signature_ids=list(signature_ids),
+            action_id=action.pk,
+        )
 
 
 def _set_names(

@@ -130,22 +130,26 @@ def _petition(campaign: Campaign, slug: str | None) -> Petition:
     return petition
 
 
-def _warn_about_interrupted_builds(request: HttpRequest, petition: Petition) -> None:
-    """After an action: name the builds it set back (packets.services.reset_builds)."""
-    from safepassage.packets.models import PacketBuild
+def _warn_about_stale_packets(request: HttpRequest, petition: Petition) -> None:
+    """After an action: say how many built packets it left out of date (packets/staleness.py)."""
+    from safepassage.packets.models import Packet
 
-    paused = PacketBuild.objects.filter(petition=petition, status=PacketBuild.Status.PAUSED).count()
-    if paused:
+    stale = (
+        Packet.objects.filter(build__petition=petition, stale_since__isnull=False)
+        .exclude(status=Packet.Status.DROPPED)
+        .count()
+    )
+    if stale:
         messages.warning(
             request,
             ngettext(
-                "%(n)d packet build of this petition is interrupted: its packets were deleted "
-                "and it must be resumed on the packets page before delivery.",
-                "%(n)d packet builds of this petition are interrupted: their packets were "
-                "deleted and they must be resumed on the packets page before delivery.",
-                paused,
+                "%(n)d packet of this petition is out of date: build it again on the "
+                "packets page before delivery.",
+                "%(n)d packets of this petition are out of date: build them again on the "
+                "packets page before delivery.",
+                stale,
             )
-            % {"n": paused},
+            % {"n": stale},
         )
 
 
@@ -237,7 +241,7 @@ def names(request: HttpRequest, campaign: str) -> HttpResponse:
                 action.affected,
             )
         messages.success(request, text % {"n": action.affected})
-        _warn_about_interrupted_builds(request, petition)
+        _warn_about_stale_packets(request, petition)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -282,7 +286,7 @@ def invalidate(request: HttpRequest, campaign: str) -> HttpResponse:
             )
             % {"n": action.affected},
         )
-        _warn_about_interrupted_builds(request, petition)
+        _warn_about_stale_packets(request, petition)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -309,5 +313,5 @@ def reverse_action(request: HttpRequest, campaign: str, pk: int) -> HttpResponse
             )
             % {"id": action.pk, "n": restored},
         )
-        _warn_about_interrupted_builds(request, action.petition)
+        _warn_about_stale_packets(request, action.petition)
     return redirect(_page_url(the_campaign, action.petition))

@@ -30,6 +30,7 @@ from safepassage.signatures.pending import (
     hold_over_limits,
     hold_reused_challenges,
 )
+from safepassage.signatures.signals import signature_erased
 from safepassage.signatures.tokens import ip_hash
 
 logger = logging.getLogger(__name__)
@@ -305,11 +306,11 @@ def erase(signature: Signature, reason: str) -> None:
 
 
 def _forget_in_packets(signature: Signature) -> None:
-    """Take an erased, confirmed signature out of the built packets that may print it."""
+    """Announce an erased, confirmed signature: the packets that print it are discarded."""
     if signature.status == Signature.Status.CONFIRMED:
-        from safepassage.packets.services import forget_signature
-
-        forget_signature(signature.petition_id, signature.pk)
+        signature_erased.send(
+            Signature, petition_id=signature.petition_id, signature_id=signature.pk
+        )
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:

@@ -77,7 +77,11 @@ _serial = iter(range(1, 10**9))
 def sign(
     petition: Petition, mission: Mission | None, first: str, last: str, **extra: Any
 ) -> Signature:
-    """A confirmed, counted signature with a distinctive e-mail address stored encrypted."""
+    """A confirmed, counted signature with a distinctive e-mail address stored encrypted.
+
+    Routed to ``mission`` (or found unroutable without one); ``placement=""``
+    leaves it for the routing a build does first.
+    """
     number = next(_serial)
     email = extra.pop("email", f"zq{number}secretlocal@signer{number}.example")
     values: dict[str, Any] = {
@@ -96,6 +100,8 @@ def sign(
         "consent_hash": hashlib.sha256(b"consent").hexdigest(),
         "confirmed_at": timezone.now(),
         "mission": mission,
+        # Routed already (or found unroutable): a build routes only what is not.
+        "placement": Signature.Placement.CITY if mission else Signature.Placement.NONE,
     }
     values.update(extra)
     if values["status"] == Signature.Status.PENDING:

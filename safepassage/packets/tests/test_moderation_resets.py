@@ -1,4 +1,5 @@
-"""Moderation after a build: no built packet keeps what the action took out (or put back)."""
+"""Moderation after a build: no built packet keeps what the action took out (or put back),
+and the packets that never printed those signatures keep their bytes."""
 
 from __future__ import annotations
 
@@ -16,61 +17,78 @@ from safepassage.signatures.tokens import ip_hash
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def built(petition: Any) -> tuple[PacketBuild, list[str]]:
+def built(petition: Any) -> tuple[PacketBuild, dict[str, str]]:
     build = start(petition)
     run_all(build)
     assert build.status == PacketBuild.Status.DONE
-    return build, [*build.packets.values_list("file", flat=True), build.zip_file.name]
+    return build, dict(build.packets.values_list("mission__key", "sha256"))
 
 
-def assert_reset(build: PacketBuild, old_files: list[str]) -> None:
+def assert_discarded(build: PacketBuild, hashes: dict[str, str], key: str = "cn-e-de") -> None:
+    """Only ``key``'s packet was discarded (out of date, file gone); the rest kept their bytes."""
     storage = PacketBuild._meta.get_field("zip_file").storage  # type: ignore[attr-defined]
     build.refresh_from_db()
     assert build.status == PacketBuild.Status.PAUSED
     assert build.zip_sha256 == "" and not build.zip_file
-    assert set(build.packets.values_list("status", flat=True)) == {Packet.Status.PENDING}
-    assert not any(storage.exists(name) for name in old_files)
+    packet = build.packets.get(mission__key=key)
+    assert packet.status == Packet.Status.PENDING and not packet.file
+    assert packet.stale_reason == Packet.StaleReason.MODERATED
+    assert not storage.exists(f"packets/{build.pk}/{key}.pdf")
+    others = build.packets.exclude(pk=packet.pk)
+    assert set(others.values_list("status", flat=True)) == {Packet.Status.DONE}
+    assert not others.exclude(stale_reason="").exists()
+    kept = dict(others.values_list("mission__key", "sha256"))
+    assert kept == {k: v for k, v in hashes.items() if k != key}
+    for other in others:
+        assert storage.exists(other.file.name)
 
 
 def rebuilt_berlin(build: PacketBuild) -> str:
-    services.resume(build)
+    """Bring the build up to date; Berlin's packet as text (the others keep their bytes)."""
+    hashes = dict(
+        build.packets.exclude(mission__key="cn-e-de").values_list("mission__key", "sha256")
+    )
+    assert services.resume(build) == 1
     run_all(build)
     assert build.status == PacketBuild.Status.DONE
+    assert not build.packets.exclude(stale_reason="").exists()
+    kept = build.packets.exclude(mission__key="cn-e-de").values_list("mission__key", "sha256")
+    assert dict(kept) == hashes
     return pdf_text(packet_bytes(build, "cn-e-de"))
 
 
-def test_withholding_a_name_resets_the_packets_built_before(
+def test_withholding_a_name_discards_the_packet_that_printed_it(
     petition: Any, missions: Any, signers: Signers, letter: Any, organiser: Any
 ) -> None:
-    build, old_files = built(petition)
+    build, hashes = built(petition)
     assert "Zimmerfeld" in pdf_text(packet_bytes(build, "cn-e-de"))
 
     action = moderation.hide_names(petition, [signers.named["anna"].pk], "asked us", organiser)
 
-    assert_reset(build, old_files)
+    assert_discarded(build, hashes)
     after = rebuilt_berlin(build)
     assert "Zimmerfeld" not in after and "Potsdam" not in after
     assert "Albrecht" in after  # the others are still there
 
-    # Reversing the action puts the name back into the packets, again by a reset.
-    old_files = [*build.packets.values_list("file", flat=True), build.zip_file.name]
+    # Reversing the action puts the name back into Berlin's packet, again by discarding it.
+    hashes = dict(build.packets.values_list("mission__key", "sha256"))
     moderation.reverse(action, organiser)
-    assert_reset(build, old_files)
+    assert_discarded(build, hashes)
     assert "Zimmerfeld" in rebuilt_berlin(build)
 
 
-def test_invalidating_resets_the_packets_built_before(
+def test_invalidating_discards_the_packet_that_counted_it(
     petition: Any, missions: Any, signers: Signers, letter: Any, organiser: Any
 ) -> None:
     flood = sign(
         petition, missions["berlin"], "Massen", "Flutwelle", ip_hash=ip_hash("203.0.113.9")
     )
-    build, old_files = built(petition)
+    build, hashes = built(petition)
     assert "Flutwelle" in pdf_text(packet_bytes(build, "cn-e-de"))
 
     moderation.invalidate(petition, ip_hash="203.0.113.9", reason="one address", user=organiser)
 
-    assert_reset(build, old_files)
+    assert_discarded(build, hashes)
     after = rebuilt_berlin(build)
     assert "Flutwelle" not in after and "Zimmerfeld" in after
     flood.refresh_from_db()

@@ -226,10 +226,13 @@ def test_admin_action_withholds_names_with_a_reason(world: dict[str, Any]) -> No
     assert ModerationAction.objects.get().reason == "abusive"
 
 
-def test_an_action_tells_the_organiser_which_builds_to_resume(world: dict[str, Any]) -> None:
+def test_an_action_tells_the_organiser_which_packets_to_build_again(
+    world: dict[str, Any],
+) -> None:
     from django.utils import timezone
 
-    from safepassage.packets.models import PacketBuild
+    from safepassage.directory.models import Mission
+    from safepassage.packets.models import Packet, PacketBuild, PacketEntry
 
     petition = world["petition"]
     joke = world["sig"]["joke"]
@@ -240,6 +243,20 @@ def test_an_action_tells_the_organiser_which_builds_to_resume(world: dict[str, A
         snapshot_at=timezone.now(),
         max_signature_id=joke.pk,
     )
+    missions = [
+        Mission.objects.create(
+            key=f"cn-e-{code}", sending_state="CN", kind="embassy", name=f"Embassy {code}",
+            host_country=code.upper(), city="Capital", source="https://example.org/missions",
+        )
+        for code in ("de", "fr")
+    ]  # fmt: skip
+    listing, other = (
+        Packet.objects.create(
+            build=build, mission=mission, status=Packet.Status.DONE, sha256="0" * 64
+        )
+        for mission in missions
+    )
+    PacketEntry.objects.create(build=build, signature=joke, mission=missions[0])
     client = client_for(world["users"]["organiser"])
     response = client.post(
         url(world, "names"),
@@ -247,6 +264,12 @@ def test_an_action_tells_the_organiser_which_builds_to_resume(world: dict[str, A
     )
     html = client.get(response["Location"]).content.decode()
     build.refresh_from_db()
+    listing.refresh_from_db()
+    other.refresh_from_db()
+    # Only the packet that printed the name is set back; the other keeps its file.
     assert build.status == PacketBuild.Status.PAUSED
-    assert "1 packet build of this petition is interrupted" in html
-    assert "resumed on the packets page" in html
+    assert listing.status == Packet.Status.PENDING
+    assert listing.stale_reason == Packet.StaleReason.MODERATED
+    assert other.status == Packet.Status.DONE and not other.stale_reason
+    assert "1 packet of this petition is out of date" in html
+    assert "build it again on the packets page" in html
