@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 
@@ -97,13 +97,13 @@ class Listener:
     def _run(self) -> None:
         while not self.stop.is_set():
             try:
-                self._listen(connection.get_connection_params)
+                self._listen()
             except Exception:
                 logger.warning("lost the notification connection; reconnecting", exc_info=True)
                 self.stop.wait(self.RECONNECT_SECONDS)
 
-    def _listen(self, params: Callable[[], dict[str, object]]) -> None:
-        raw = connection.get_new_connection(params())
+    def _listen(self) -> None:
+        raw = connection.get_new_connection(connection.get_connection_params())
         try:
             raw.autocommit = True
             for channel in self.events:

@@ -244,11 +244,3 @@ def _send_one(message: Message, backend: BaseEmailBackend, mailed: set[int]) -> 
     return Outcome(
         Message.Status.SENT, {"sent_at": timezone.now(), "message_id": message_id, "last_error": ""}
     )
-
-
-def send_all_due() -> int:
-    """Send until nothing is due (tests, and the worker after a wake-up); how many were claimed."""
-    total = 0
-    while claimed := send_due():
-        total += claimed
-    return total

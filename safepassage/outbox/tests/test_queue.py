@@ -31,6 +31,14 @@ def _many_signers(settings: Any) -> None:
     cache.clear()
 
 
+def send_all_due() -> int:
+    """Send until nothing is due; how many messages were claimed."""
+    total = 0
+    while claimed := sender.send_due():
+        total += claimed
+    return total
+
+
 def sign(client: Any, petition: Any, count: int, prefix: str = "queued") -> None:
     for number in range(count):
         client.post(petition.get_absolute_url(), sign_data(email=f"{prefix}{number}@example.org"))
@@ -41,7 +49,7 @@ def test_committed_mail_is_sendable_without_any_task(client, petition, smtp_serv
 
     sign(client, petition, 3)
     assert not DBTaskResult.objects.exists()
-    assert sender.send_all_due() == 3
+    assert send_all_due() == 3
     assert len(smtp_server.wait_for(3)) == 3
     assert set(Message.objects.values_list("status", flat=True)) == {Message.Status.SENT}
 
@@ -52,12 +60,12 @@ def test_a_crashed_senders_claim_is_taken_over_when_its_lease_runs_out(
     sign(client, petition, 3)
     claimed = sender.claim("a-sender-that-died")  # ... and sends nothing
     assert len(claimed) == 3
-    assert sender.send_all_due() == 0  # the lease still runs: nobody else may take them
+    assert send_all_due() == 0  # the lease still runs: nobody else may take them
     lease_end = Message.objects.values_list("next_attempt_at", flat=True).first()
     assert lease_end is not None
     assert timedelta(seconds=55) < lease_end - timezone.now() <= timedelta(seconds=60)
     Message.objects.update(next_attempt_at=timezone.now())  # a minute later
-    assert sender.send_all_due() == 3
+    assert send_all_due() == 3
     assert len(smtp_server.wait_for(3)) == 3
     assert list(Message.objects.values_list("status", "attempts").distinct()) == [("sent", 2)]
 
@@ -104,7 +112,7 @@ def test_a_stopping_sender_gives_back_what_it_has_not_sent(client, petition, smt
     assert sender.send_due(stop=lambda: next(answers)) == 3
     rows = list(Message.objects.order_by("pk").values_list("status", "attempts", "claimed_by"))
     assert rows == [("sent", 1, ""), ("queued", 0, ""), ("queued", 0, "")]
-    assert sender.send_all_due() == 2
+    assert send_all_due() == 2
     assert len(smtp_server.wait_for(3)) == 3
 
 
