@@ -3,7 +3,7 @@
 At a vigil, readers take turns reading aloud the names of people who were
 forcibly returned. The organiser keeps the list (the admin, or a CSV file);
 only names marked public are ever read, printed or shown outside the
-organiser's own pages. The reading script is a PDF made with WeasyPrint
+organiser's own pages. The reading script is a PDF printed by lib/pdf.py
 from ``templates/events/reading_script.html``: the same data gives the same
 bytes, so a script can be checked and re-made without surprises.
 """
@@ -11,7 +11,6 @@ bytes, so a script can be checked and re-made without surprises.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from safepassage.campaigns.models import Campaign
 from safepassage.events.models import ReadingScript, RemembranceName
+from safepassage.lib.pdf import html_to_pdf
 from safepassage.lib.spreadsheet import neutralise, unneutralise
 
 T = TypeVar("T")
@@ -146,31 +146,9 @@ def reading_script_html(campaign: Campaign, readers: int) -> str:
     return render_to_string("events/reading_script.html", context)
 
 
-def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    # Everything the script needs is inline; a URL in it is never fetched.
-    raise ValueError(f"the reading script fetches nothing ({url!r})")
-
-
-def render_pdf(html: str, identifier: str) -> bytes:
-    """HTML to PDF bytes, reproducibly.
-
-    No creation or modification date is written (the template has no
-    ``dcterms.created``/``dcterms.modified``), the file identifier is fixed
-    by the caller, and WeasyPrint writes its objects in a fixed order, so
-    the same HTML gives byte-identical PDFs.
-    """
-    from weasyprint import HTML
-
-    document = HTML(string=html, base_url=None, url_fetcher=_no_fetching)
-    pdf: bytes = document.write_pdf(
-        pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode()
-    )
-    return pdf
-
-
 def reading_script_pdf(campaign: Campaign, readers: int) -> bytes:
-    html = reading_script_html(campaign, readers)
-    return render_pdf(html, f"safepassage reading script {campaign.slug}")
+    # Everything the script needs is inline: it fetches nothing.
+    return html_to_pdf(reading_script_html(campaign, readers))
 
 
 # --- CSV import and export ---------------------------------------------------------

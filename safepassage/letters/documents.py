@@ -21,6 +21,7 @@ from django.utils.text import get_valid_filename, slugify
 from django.utils.translation import gettext as _
 
 from safepassage.letters.models import SupportingDocument
+from safepassage.lib.pdf import EncryptedPdf, UnreadablePdf, check_readable
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -61,49 +62,40 @@ def validate_pdf_upload(
     """Check that ``f`` is a PDF the packet builder can use; return (sha256, pages).
 
     The content decides, not the file name: a text file called ``.pdf`` is
-    refused. Every page is opened once, so a file whose page tree is broken
-    is refused here rather than in the middle of a packet build.
+    refused. The file is opened as the packet builder opens it and every page
+    is read once, so a file whose page tree is broken is refused here rather
+    than in the middle of a packet build.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     data = _read_limited(f, max_bytes)
     # The header may follow a little junk; PDF readers look in the first KB.
     if b"%PDF-" not in data[:1024]:
         raise ValidationError(
             _("This file is not a PDF. Please upload a PDF document."), code="not_pdf"
         )
-    broken = ValidationError(
-        _(
-            "This PDF is damaged and cannot be read. "
-            "Please export it again and upload the new file."
-        ),
-        code="broken",
-    )
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise ValidationError(
-                _(
-                    "This PDF is password-protected or encrypted. "
-                    "Please upload a copy without protection."
-                ),
-                code="encrypted",
-            )
-        pages = len(reader.pages)
-        if pages > max_pages:
-            raise ValidationError(
-                _("The PDF has %(pages)s pages; at most %(max)s are allowed."),
-                code="too_long",
-                params={"pages": pages, "max": max_pages},
-            )
-        for page in reader.pages:
-            page.mediabox  # noqa: B018 - reading it resolves the page's inherited attributes
-            page.get_contents()
-    except ValidationError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
-        raise broken from error
+        pages = check_readable(data, max_pages=max_pages)
+    except EncryptedPdf as error:
+        raise ValidationError(
+            _(
+                "This PDF is password-protected or encrypted. "
+                "Please upload a copy without protection."
+            ),
+            code="encrypted",
+        ) from error
+    except UnreadablePdf as error:
+        raise ValidationError(
+            _(
+                "This PDF is damaged and cannot be read. "
+                "Please export it again and upload the new file."
+            ),
+            code="broken",
+        ) from error
+    if pages > max_pages:
+        raise ValidationError(
+            _("The PDF has %(pages)s pages; at most %(max)s are allowed."),
+            code="too_long",
+            params={"pages": pages, "max": max_pages},
+        )
     if pages == 0:
         raise ValidationError(_("This PDF has no pages."), code="empty")
     return hashlib.sha256(data).hexdigest(), pages

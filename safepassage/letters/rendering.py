@@ -8,32 +8,28 @@ Three looks, chosen by the letter's letterhead:
   ``templates/letters/pdf/letter.html``;
 * uploaded: the NGO's own letterhead PDF. The letter is printed by
   WeasyPrint on a transparent page the letterhead's size, with margins that
-  keep clear of the usual head and foot, and each page is then laid over
-  the letterhead with pypdf: page one over the first-page PDF, later pages
-  over the later-pages PDF (or the first-page PDF's second page, if it has
-  one, or nothing);
+  keep clear of the usual head and foot, and the letterhead is then drawn
+  under each page: page one over the first-page PDF, later pages over the
+  later-pages PDF (or the first-page PDF's second page, if it has one, or
+  nothing);
 * none: a plain letter headed by the sender's name.
 
 Packets are re-built after crashes and compared by sha256, so the same
-version, merge values and letterhead always give the same bytes: no dates
-are written, and both WeasyPrint's and pypdf's file identifiers are derived
-from the input. Nothing is fetched from the network: the only resources a
-letter may load are the logo and signature images passed in explicitly.
+version, merge values and letterhead always give the same bytes: the
+printing and the laying over are ``lib/pdf.py``'s, which writes no dates
+and derives the file identifiers from the input. Nothing is fetched from the
+network: the only resources a letter may load are the logo and signature
+images passed in explicitly.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import math
-import mimetypes
-import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db.models.fields.files import FieldFile
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -42,17 +38,21 @@ from django.utils.translation import gettext as _
 from safepassage.events.remembrance import script_language
 from safepassage.letters.merge import merge, merge_plain
 from safepassage.lib.markdown import render_markdown
+from safepassage.lib.pdf import (
+    Background,
+    Resources,
+    html_to_pdf,
+    on_backgrounds,
+    page_count,
+    page_size,
+)
 
 if TYPE_CHECKING:
-    from pypdf import PageObject
-
     from safepassage.letters.models import Letter, Letterhead, LetterVersion, SupportingDocument
 
 TEMPLATE = "letters/pdf/letter.html"
 RTL_LANGUAGES = frozenset({"ar", "he", "fa", "ur", "yi"})
-ASSET_SCHEME = "safepassage-asset"
 DEFAULT_ACCENT = "#1f3b63"
-FONT_TIMESTAMP = "946684800"  # 2000-01-01, written into embedded fonts' head tables
 
 A4 = "A4"
 DESIGNED_FIRST_MARGIN = "16mm 22mm {bottom}mm 22mm"
@@ -68,96 +68,6 @@ PLAIN_MARGIN = "22mm 22mm 22mm 22mm"
 _FOOTER_CHARS_PER_LINE = 120
 _FOOTER_MM_PER_LINE = 3.8
 _FOOTER_MIN_MM = 18.0
-
-
-# --- Resources -----------------------------------------------------------------------
-
-
-class Resources:
-    """The files a letter may load, by the made-up URL the template uses for each."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[bytes, str]] = {}
-
-    def add(self, key: str, file: FieldFile) -> str:
-        """Read ``file`` now (from any storage) and return the URL that loads it."""
-        url = f"{ASSET_SCHEME}:{key}"
-        with file.open("rb") as handle:
-            data = handle.read()
-        mime = mimetypes.guess_type(file.name or "")[0] or "application/octet-stream"
-        self.files[url] = (data, mime)
-        return url
-
-    def digest(self) -> str:
-        hasher = hashlib.sha256()
-        for url in sorted(self.files):
-            hasher.update(url.encode())
-            hasher.update(hashlib.sha256(self.files[url][0]).digest())
-        return hasher.hexdigest()
-
-
-def local_only_fetcher(resources: Mapping[str, tuple[bytes, str]]) -> Any:
-    """A WeasyPrint URL fetcher that serves ``resources`` and refuses everything else.
-
-    Refused URLs are kept in the fetcher's ``refused`` list, which is how
-    the tests show that a hostile ``<img src="http://...">`` was never
-    requested. The fetcher never opens a socket or a file.
-    """
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class LocalOnly(URLFetcher):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__(allowed_protocols=[ASSET_SCHEME])
-            self.refused: list[str] = []
-
-        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-            if url not in resources:
-                self.refused.append(url)
-                raise ValueError(f"letters load only their own images, not {url!r}")
-            data, mime = resources[url]
-            return URLFetcherResponse(url, body=data, headers={"Content-Type": mime})
-
-    return LocalOnly()
-
-
-def html_to_pdf(
-    html: str,
-    resources: Mapping[str, tuple[bytes, str]],
-    *,
-    fetcher: Any = None,
-    cache_seconds: int = 0,
-) -> bytes:
-    """HTML to PDF bytes with nothing fetched but ``resources``; reproducible.
-
-    The file identifier is a hash of the HTML and the resources, and the
-    template writes no dates, so equal input gives equal bytes. That hash
-    also names the PDF in Django's cache when ``cache_seconds`` is given
-    (documents made again and again from the same data, like the press kit):
-    any change of the input is a new name, so a cached file is never stale.
-    """
-    hasher = hashlib.sha256(html.encode())
-    for url in sorted(resources):
-        hasher.update(url.encode() + hashlib.sha256(resources[url][0]).digest())
-    digest = hasher.hexdigest()
-    key = f"pdf:{digest}"
-    if cache_seconds and not fetcher:
-        cached = cache.get(key)
-        if isinstance(cached, bytes):
-            return cached
-    from weasyprint import HTML
-
-    # Without HarfBuzz-Subset, WeasyPrint subsets fonts with fontTools, which
-    # stamps each embedded font with the current time unless this variable
-    # (the reproducible-builds convention) fixes it. A value set by the
-    # deployment wins.
-    os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
-    document = HTML(
-        string=html, base_url=None, url_fetcher=fetcher or local_only_fetcher(resources)
-    )
-    pdf: bytes = document.write_pdf(pdf_identifier=digest[:32].encode())
-    if cache_seconds and not fetcher:
-        cache.set(key, pdf, cache_seconds)
-    return pdf
 
 
 # --- What goes on the page -----------------------------------------------------------
@@ -325,7 +235,7 @@ def render_html_pdf(
     html = _letter_html(
         text, letterhead=letterhead, head=head, language=language, title=title, page=page
     )
-    return html_to_pdf(html, resources.files, cache_seconds=cache_seconds)
+    return html_to_pdf(html, resources, cache_seconds=cache_seconds)
 
 
 # --- Uploaded letterheads ------------------------------------------------------------
@@ -337,18 +247,14 @@ def _read_pdf_field(file: FieldFile) -> bytes:
     return data
 
 
-def _backgrounds(letterhead: Letterhead) -> tuple[bytes, PageObject, PageObject | None]:
-    """The first-page PDF's bytes, its first page, and the page for pages 2 and after."""
-    from pypdf import PdfReader
-
-    first_bytes = _read_pdf_field(letterhead.first_page)
-    first_reader = PdfReader(io.BytesIO(first_bytes))
-    later: PageObject | None = None
+def _backgrounds(letterhead: Letterhead) -> tuple[Background, Background | None]:
+    """The first page's background, and the one of pages 2 and after (if any)."""
+    first = _read_pdf_field(letterhead.first_page)
     if letterhead.later_pages:
-        later = PdfReader(io.BytesIO(_read_pdf_field(letterhead.later_pages))).pages[0]
-    elif len(first_reader.pages) > 1:
-        later = first_reader.pages[1]
-    return first_bytes, first_reader.pages[0], later
+        return Background(first), Background(_read_pdf_field(letterhead.later_pages))
+    if page_count(first) > 1:
+        return Background(first), Background(first, page=1)
+    return Background(first), None
 
 
 def _render_on_uploaded(
@@ -360,12 +266,8 @@ def _render_on_uploaded(
     resources: Resources,
     cache_seconds: int = 0,
 ) -> bytes:
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    first_bytes, first, later = _backgrounds(letterhead)
-    box = first.mediabox
-    width, height = float(box.width), float(box.height)
+    first, later = _backgrounds(letterhead)
+    width, height = page_size(first.pdf, first.page)
     page = PageSetup(
         size=f"{width:.2f}pt {height:.2f}pt",
         first_margin=UPLOADED_FIRST_MARGIN,
@@ -379,36 +281,8 @@ def _render_on_uploaded(
         title=title,
         page=page,
     )
-    printed = PdfReader(io.BytesIO(html_to_pdf(html, resources.files, cache_seconds=cache_seconds)))
-
-    writer = PdfWriter()
-    for index, letter_page in enumerate(printed.pages):
-        background = first if index == 0 else later
-        if background is None:
-            writer.add_page(letter_page)
-            continue
-        # A fresh page each time: pages added twice from one source would share
-        # one object, and the letter text of every page would pile up on it.
-        target = writer.add_blank_page(width=width, height=height)
-        origin = background.mediabox
-        target.merge_transformed_page(
-            background, Transformation().translate(-float(origin.left), -float(origin.bottom))
-        )
-        target.merge_page(letter_page)
-        target.compress_content_streams()
-
-    digest = hashlib.sha256(html.encode())
-    digest.update(hashlib.sha256(first_bytes).digest())
-    if letterhead.later_pages:
-        digest.update(hashlib.sha256(_read_pdf_field(letterhead.later_pages)).digest())
-    digest.update(resources.digest().encode())
-    identifier = ByteStringObject(digest.digest()[:16])
-    # pypdf only writes /ID when asked; a fixed one keeps re-builds byte-identical.
-    writer._ID = ArrayObject([identifier, identifier])
-    writer.add_metadata({"/Producer": "safepassage", "/Title": title})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    printed = html_to_pdf(html, resources, cache_seconds=cache_seconds)
+    return on_backgrounds(printed, first, later, title=title)
 
 
 # --- Public functions ----------------------------------------------------------------

@@ -3,29 +3,29 @@
 The result must be byte-identical whenever it is built from the same build
 (brief, invariant 5): the letters are rendered from the build's fixed
 versions and dated on the day of action, the list comes from the packet's
-snapshot (``snapshot.py``), and the merged file gets a /ID derived from the hash of its
-inputs instead of a random one, with no dates in its metadata. The
-metadata holds only a title (mission and campaign) and the producer, never
-anything a signer typed.
+snapshot (``snapshot.py``), and the parts are joined by ``lib/pdf.py``: a /ID
+derived from the content instead of a random one, no dates in the metadata.
+The metadata holds only a title (mission and campaign) and the producer,
+never anything a signer typed.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from safepassage.letters.merge import context_for
+from safepassage.letters.rendering import attachment_pdfs, render_letter_pdf
+from safepassage.lib.pdf import merge
 from safepassage.packets import snapshot
 
 if TYPE_CHECKING:
     from safepassage.directory.models import Mission
     from safepassage.letters.models import LetterVersion, SupportingDocument
     from safepassage.packets.models import PacketBuild
-
-PRODUCER = "safepassage"
 
 
 def packet_language(build: PacketBuild) -> str:
@@ -50,8 +50,6 @@ def letter_versions(build: PacketBuild) -> list[LetterVersion]:
 
 def attachments(versions: Sequence[LetterVersion]) -> list[SupportingDocument]:
     """The letters' attachments, each file once (by content), in letter order."""
-    from safepassage.letters.rendering import attachment_pdfs
-
     seen: set[str] = set()
     documents = []
     for version in versions:
@@ -126,9 +124,6 @@ def render_letters(
     mission_total: int,
     petition_total: int,
 ) -> list[bytes]:
-    from safepassage.letters.merge import context_for
-    from safepassage.letters.rendering import render_letter_pdf
-
     pdfs = []
     for version in versions:
         context = context_for(
@@ -140,33 +135,6 @@ def render_letters(
         )
         pdfs.append(render_letter_pdf(version, context))
     return pdfs
-
-
-def merge(parts: Sequence[bytes], title: str) -> tuple[bytes, int]:
-    """Concatenate PDFs deterministically: fixed /ID, no dates, title and producer only.
-
-    qpdf (through pikepdf) rather than pypdf: for a list of a few hundred
-    pages pypdf spent more time parsing and copying objects than the list
-    writer spent writing them, about a fifth of a whole bulk build.
-    """
-    import pikepdf
-
-    merged = pikepdf.new()
-    for part in parts:
-        source = pikepdf.open(io.BytesIO(part))
-        merged.pages.extend(source.pages)
-    # Only the pages come over: no document metadata, outline or XMP of any input.
-    merged.docinfo = merged.make_indirect(
-        pikepdf.Dictionary(Title=pikepdf.String(title), Producer=pikepdf.String(PRODUCER))
-    )
-    out = io.BytesIO()
-    merged.save(
-        out,
-        deterministic_id=True,
-        compress_streams=True,
-        object_stream_mode=pikepdf.ObjectStreamMode.generate,
-    )
-    return out.getvalue(), len(merged.pages)
 
 
 def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str, int]]:
@@ -193,8 +161,7 @@ def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str,
         with document.file.open("rb") as handle:
             parts.append(handle.read())
 
-    title = f"{mission.name} — {build.campaign.title}"
-    data, pages = merge(parts, title)
+    data, pages = merge(parts, title=f"{mission.name} — {build.campaign.title}")
     counts = {
         "named": listed.named,
         "unnamed": listed.unnamed,

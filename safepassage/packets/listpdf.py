@@ -20,7 +20,8 @@ How the work is split, and why:
   reordered scripts, the fallback glyph) carry /ActualText, so text
   extraction gives back the logical text.
 
-Output is deterministic: no dates, and the file /ID is a hash of the content.
+Output is deterministic: no dates, and the file /ID is a hash of the content
+(``lib.pdf.document_id``), the metadata only the title and ``lib.pdf.PRODUCER``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from safepassage.lib.pdf import PRODUCER
 from safepassage.packets.listtext import (
     CHAIN,
     RESOURCE,
@@ -398,7 +400,9 @@ class _Document:
             ).encode(),
             root,
         )
-        info = writer.write(f"<</Title{pdf_text(self.title)}/Producer(safepassage)>>".encode())
+        info = writer.write(
+            f"<</Title{pdf_text(self.title)}/Producer{pdf_text(PRODUCER)}>>".encode()
+        )
         return writer.finish(root, info)
 
 

@@ -12,6 +12,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 
+from safepassage.lib.pdf import document_id
 from safepassage.packets.fonts import Face
 from safepassage.packets.listtext import num
 
@@ -64,7 +65,8 @@ class PdfWriter:
         lines = [f"xref\n0 {len(self.offsets)}\n0000000000 65535 f \n"]
         lines.extend(f"{offset:010d} 00000 n \n" for offset in self.offsets[1:])
         self._append("".join(lines).encode())
-        digest = self.hash.hexdigest()[:32].upper()
+        # The /ID names the file by its content, as lib/pdf.py does for every other PDF.
+        digest = document_id(self.hash.digest()).upper()
         trailer = (
             f"trailer\n<</Size {len(self.offsets)}/Root {root} 0 R/Info {info} 0 R"
             f"/ID[<{digest}><{digest}>]>>\nstartxref\n{xref_at}\n%%EOF\n"

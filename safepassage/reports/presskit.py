@@ -16,7 +16,6 @@ equal bytes: no dates are written and the file identifier is a hash.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.events.models import Event
 from safepassage.letters import merge, rendering
 from safepassage.letters.merge import (
     FIELD,
@@ -41,12 +41,12 @@ from safepassage.letters.merge import (
 )
 from safepassage.lib import geo
 from safepassage.lib.markdown import render_markdown
+from safepassage.lib.pdf import Resources, first_page, html_to_pdf, page_count
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
     from safepassage.campaigns.models import Campaign, Petition
-    from safepassage.events.models import Event
     from safepassage.reports.models import PressKit
 
 FLYER_TEMPLATE = "reports/presskit/flyer.html"
@@ -127,8 +127,6 @@ def more_events(count: int) -> str:
 
 def public_events(campaign: Campaign) -> QuerySet[Event]:
     """The events the press may hear about: listed publicly and not cancelled."""
-    from safepassage.events.models import Event
-
     return (
         Event.objects.filter(campaign=campaign, visibility=Event.Visibility.PUBLIC)
         .exclude(status=Event.Status.CANCELLED)
@@ -315,12 +313,12 @@ def render_press_release(kit: PressKit, *, language: str | None = None) -> bytes
         sender=campaign.title,
         language=language,
         title=title or campaign.title,
-        resources=rendering.Resources(),
+        resources=Resources(),
         cache_seconds=PDF_CACHE_SECONDS,
     )
 
 
-def _flyer_head(kit: PressKit, resources: rendering.Resources) -> dict[str, Any]:
+def _flyer_head(kit: PressKit, resources: Resources) -> dict[str, Any]:
     """The letterhead's head when it is designed; the campaign's title otherwise."""
     letterhead = kit.letterhead
     if letterhead is not None and letterhead.kind == "designed":
@@ -362,30 +360,6 @@ def _flyer_html(
         )
 
 
-def page_count(pdf: bytes) -> int:
-    from pypdf import PdfReader
-
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def _first_page_only(pdf: bytes) -> bytes:
-    """Keep page one (the last resort for a text too long for any page), reproducibly."""
-    import hashlib
-
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    reader = PdfReader(io.BytesIO(pdf))
-    writer = PdfWriter()
-    writer.add_page(reader.pages[0])
-    identifier = ByteStringObject(hashlib.sha256(pdf).digest()[:16])
-    writer._ID = ArrayObject([identifier, identifier])
-    writer.add_metadata({"/Producer": "safepassage"})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def render_flyer(kit: PressKit, *, language: str | None = None) -> bytes:
     """The flyer as one A4 page of PDF.
 
@@ -395,15 +369,15 @@ def render_flyer(kit: PressKit, *, language: str | None = None) -> bytes:
     """
     language = language or _language()
     values = values_for(kit.campaign, language)
-    resources = rendering.Resources()
+    resources = Resources()
     head = _flyer_head(kit, resources)
     pdf = b""
     for limit in FLYER_EVENT_LIMITS:
         html = _flyer_html(kit, values, language=language, head=head, shown=limit)
-        pdf = rendering.html_to_pdf(html, resources.files, cache_seconds=PDF_CACHE_SECONDS)
+        pdf = html_to_pdf(html, resources, cache_seconds=PDF_CACHE_SECONDS)
         if page_count(pdf) == 1:
             return pdf
-    return _first_page_only(pdf)
+    return first_page(pdf)
 
 
 def filename(campaign: Campaign, document: str) -> str:

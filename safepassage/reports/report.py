@@ -19,16 +19,13 @@ what the templates show, with the server-drawn map and charts.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -45,15 +42,13 @@ from safepassage.lib.geo import svgmap
 from safepassage.lib.geo.timezones import mission_time_zone
 from safepassage.lib.markdown import render_markdown
 from safepassage.lib.smallcounts import public_count
-from safepassage.reports import charts
+from safepassage.reports import archive, charts
 from safepassage.reports.models import AfterActionReport
 from safepassage.reports.stats import refresh_stats, stats_for
 
 SNAPSHOT_VERSION = 1
 MAP_WIDTH = 680
 IMAGE_EXTENSIONS = ("jpg", "png", "webp")
-# Photos are drawn into the PDF at most this many pixels wide or high.
-PDF_PHOTO_PIXELS = 1000
 
 
 # --- Building the figures -------------------------------------------------------------
@@ -163,36 +158,6 @@ def _photos(campaign: Campaign) -> list[dict[str, Any]]:
     ]
 
 
-def _years(campaign: Campaign, total: int, countries: int) -> list[dict[str, Any]]:
-    """This campaign and the same campaign in earlier years (the campaign page's archive)."""
-    from safepassage.reports.views import _archive
-
-    rows = [
-        {
-            "year": row["campaign"].year,
-            "title": row["campaign"].title,
-            "slug": row["campaign"].slug,
-            "signatures": row["total"],
-            "countries": row["countries"],
-            "current": False,
-        }
-        for row in _archive(campaign)
-        if row["campaign"].year < campaign.year
-    ]
-    rows.append(
-        {
-            "year": campaign.year,
-            "title": campaign.title,
-            "slug": campaign.slug,
-            "signatures": total,
-            "countries": countries,
-            "current": True,
-        }
-    )
-    rows.sort(key=lambda row: (row["year"], row["slug"]))
-    return rows
-
-
 def build_data(campaign: Campaign, *, refresh: bool = False) -> dict[str, Any]:
     """The report's figures as they are now; ``refresh`` recounts the signatures first."""
     stats = refresh_stats(campaign) if refresh else stats_for(campaign)
@@ -238,7 +203,7 @@ def build_data(campaign: Campaign, *, refresh: bool = False) -> dict[str, Any]:
         "events": events,
         "photos": _photos(campaign),
         "responses": responses,
-        "years": _years(campaign, stats.grand_total, stats.countries),
+        "years": archive.years(campaign, stats.grand_total, stats.countries),
     }
 
 
@@ -349,20 +314,6 @@ def _kind_label(kind: str) -> str:
         return kind
 
 
-def photo_data_uri(evidence: Evidence) -> str:
-    """A photo, scaled down for print, as a data: URI (the PDF fetches nothing)."""
-    from PIL import Image
-
-    with default_storage.open(evidence.file.name, "rb") as handle:
-        image = Image.open(io.BytesIO(handle.read()))
-        image.load()
-    rgb = image.convert("RGB")
-    rgb.thumbnail((PDF_PHOTO_PIXELS, PDF_PHOTO_PIXELS))
-    out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=80, optimize=True)
-    return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-
-
 def present(
     frozen: dict[str, Any],
     language: str,
@@ -373,7 +324,7 @@ def present(
     """The template context of a report: localised names, Markdown as HTML, SVG drawings.
 
     ``photo_ids`` are the photos that may be shown (see still_published_photos);
-    ``photo_src`` gives the address of one (a URL on the site, a data: URI in the PDF).
+    ``photo_src`` gives the address of one (a URL on the site, a resource of the PDF).
     """
     data = frozen["data"]
     sections = frozen["sections"]

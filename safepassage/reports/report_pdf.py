@@ -1,18 +1,19 @@
-"""The after-action report as a PDF, made with WeasyPrint and kept per snapshot.
+"""The after-action report as a PDF, printed by lib/pdf.py and kept per snapshot.
 
 The PDF is drawn from the same context as the web page, with the same SVG
-map and charts inline and the published photos as data: URIs: the renderer
-fetches nothing but data: URIs (see ``_fetcher``), the document carries no dates and a
-file identifier derived from what it shows, so one snapshot in one language
-always gives the same bytes. Those bytes are stored once in the default
-storage under a name made of the snapshot's hash, the language and the
-photos shown, so repeated downloads do not render again, and publishing
+map and charts inline and the published photos scaled down for print and
+handed to the renderer, which fetches nothing else. The document carries no
+dates and a file identifier derived from what it shows, so one snapshot in
+one language always gives the same bytes. Those bytes are stored once in the
+default storage under a name made of the snapshot's hash, the language and
+the photos shown, so repeated downloads do not render again, and publishing
 again (a new hash) or withdrawing a photo makes a new file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from safepassage.deliveries.models import Evidence
+from safepassage.lib.pdf import Resources, html_to_pdf
 from safepassage.reports import report as reports
 from safepassage.reports.models import AfterActionReport
 
@@ -29,37 +31,47 @@ from safepassage.reports.models import AfterActionReport
 # (2: small counts hidden, lib/smallcounts.py; the threshold is in the name too).
 TEMPLATE_VERSION = "2"
 CACHE_DIR = "reports/pdf"
+# Photos are drawn into the PDF at most this many pixels wide or high.
+PHOTO_PIXELS = 1000
 
 
-def _fetcher() -> Any:
-    """A fetcher that reads data: URIs only: a URL in the report never reaches a network."""
-    from weasyprint import URLFetcher
+def print_photo(evidence: Evidence) -> bytes:
+    """A photo scaled down for print, as JPEG."""
+    from PIL import Image
 
-    return URLFetcher(allowed_protocols={"data"}, allow_redirects=False)
+    with default_storage.open(evidence.file.name, "rb") as handle:
+        image = Image.open(io.BytesIO(handle.read()))
+        image.load()
+    rgb = image.convert("RGB")
+    rgb.thumbnail((PHOTO_PIXELS, PHOTO_PIXELS))
+    out = io.BytesIO()
+    rgb.save(out, format="JPEG", quality=80, optimize=True)
+    return out.getvalue()
 
 
-def report_html(frozen: dict[str, Any], language: str, photo_ids: list[int]) -> str:
+def report_html(
+    frozen: dict[str, Any], language: str, photo_ids: list[int], resources: Resources
+) -> str:
+    """The PDF's HTML; the photos it shows are added to ``resources``."""
     photos = Evidence.objects.in_bulk(photo_ids)
+
+    def photo_src(pk: int) -> str:
+        return resources.add_bytes(f"photo-{pk}", print_photo(photos[pk]), "image/jpeg")
+
     with translation.override(language):
         context = reports.present(
             frozen,
             language,
             photo_ids=[pk for pk in photo_ids if pk in photos],
-            photo_src=lambda pk: reports.photo_data_uri(photos[pk]),
+            photo_src=photo_src,
         )
         context["language"] = language
         return render_to_string("reports/pdf/report.html", context)
 
 
-def render_pdf(html: str, identifier: str) -> bytes:
-    """HTML to PDF bytes, reproducibly (no dates; a fixed file identifier)."""
-    from weasyprint import HTML
-
-    document = HTML(string=html, base_url=None, url_fetcher=_fetcher())
-    pdf: bytes = document.write_pdf(
-        pdf_identifier=hashlib.sha256(identifier.encode()).hexdigest()[:32].encode()
-    )
-    return pdf
+def render_pdf(frozen: dict[str, Any], language: str, photo_ids: list[int]) -> bytes:
+    resources = Resources()
+    return html_to_pdf(report_html(frozen, language, photo_ids, resources), resources)
 
 
 def cache_name(report: AfterActionReport, language: str, photo_ids: list[int]) -> str:
@@ -85,10 +97,7 @@ def published_pdf(report: AfterActionReport, language: str) -> bytes:
         with default_storage.open(name, "rb") as handle:
             cached: bytes = handle.read()
         return cached
-    pdf = render_pdf(
-        report_html(report.snapshot, language, photo_ids),
-        f"safepassage report {report.snapshot_sha256} {language}",
-    )
+    pdf = render_pdf(report.snapshot, language, photo_ids)
     if not default_storage.exists(name):
         # Two requests may render at once; both produce the same bytes, one file is kept.
         default_storage.save(name, ContentFile(pdf))
@@ -99,4 +108,4 @@ def draft_pdf(report: AfterActionReport, language: str) -> bytes:
     """A preview of the draft for organisers: rendered each time, never kept."""
     frozen = reports.draft_content(report)
     photo_ids = [int(photo["id"]) for photo in frozen["data"]["photos"]]
-    return render_pdf(report_html(frozen, language, photo_ids), "safepassage report draft")
+    return render_pdf(frozen, language, photo_ids)

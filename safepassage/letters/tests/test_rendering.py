@@ -26,8 +26,6 @@ from safepassage.letters.merge import context_for
 from safepassage.letters.models import Letterhead, SupportingDocument
 from safepassage.letters.rendering import (
     attachment_pdfs,
-    html_to_pdf,
-    local_only_fetcher,
     render_letter_pdf,
     render_letterhead_preview,
 )
@@ -42,6 +40,7 @@ from safepassage.letters.tests.letter_fixtures import (
     pdf_pages_text,
     png_bytes,
 )
+from safepassage.lib.pdf import html_to_pdf, local_only_fetcher
 
 BOARD = ["Chair: Hana Sato", "Treasurer: Kenji Mori", "Secretary: Aiko Tanaka"]
 LONG_BODY = (
@@ -354,11 +353,10 @@ def test_the_fetcher_refuses_network_and_files_even_for_raw_html(trap, tmp_path)
     base, hits = trap
     secret = tmp_path / "secret.png"
     secret.write_bytes(png_bytes())
-    fetcher = local_only_fetcher({})
+    fetcher = local_only_fetcher()
     pdf = html_to_pdf(
         f'<p>X</p><img src="{base}/raw.png"><img src="file://{secret}">'
         f'<link rel="stylesheet" href="{base}/x.css">',
-        {},
         fetcher=fetcher,
     )
     assert pdf.startswith(b"%PDF-")
