@@ -121,7 +121,7 @@ def populate(n: int, n_missions: int, seed: int) -> tuple[int, int]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from safepassage.campaigns.demo import load_demo
+    from safepassage.core.demo import load_demo
     from safepassage.directory import bundled
 
     petition = load_demo(2026)

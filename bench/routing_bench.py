@@ -133,7 +133,7 @@ def populate(n: int, seed: int) -> int:
     from django.db import transaction
     from django.utils import timezone
 
-    from safepassage.campaigns.demo import load_demo
+    from safepassage.core.demo import load_demo
     from safepassage.directory import bundled
     from safepassage.lib.bulkinsert import insert
     from safepassage.signatures.models import Signature

@@ -149,7 +149,7 @@ def mail_stage(messages: int, rounds: int) -> float:
 def run(signers: int, sizes: list[int], rounds: int) -> None:
     from django.db import connection
 
-    from safepassage.campaigns.demo import load_demo
+    from safepassage.core.demo import load_demo
 
     load_demo()  # this year's demo campaign, open for signing as `manage.py load_demo` makes it
 

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "safepassage.exports",
     "safepassage.letters",
     "safepassage.packets",
+    "safepassage.team",
     # Second factor (django-otp: app codes, recovery codes; passkeys) and login lockout.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -379,6 +380,7 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "team:index"
 
 # Accounts and sign-in (docs/security.md, "Accounts and sign-in").
 # The lockout (django-axes) looks at every login first; then Django's password check.
@@ -439,6 +441,8 @@ LOGGING = {
         # WeasyPrint logs each step of every PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pikepdf (lib/pdf.py) announces itself at INFO; qpdf's warnings about damaged files stay.
+        "pikepdf": {"level": "WARNING"},
         # django-axes names usernames in its lines; ours (safepassage.accounts.auth) do not.
         "axes": {"level": "ERROR"},
     },

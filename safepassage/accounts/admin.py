@@ -84,15 +84,14 @@ class AssignmentInline(admin.TabularInline[Assignment, Role]):
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField[Any] | None:
-        from safepassage.directory.models import Mission
-        from safepassage.events.models import Event
-
+        # Missions and events through the relation: accounts sits below both apps.
+        related: Any = db_field.related_model
         campaigns = permissions.organiser_campaigns(request.user)
         if db_field.name == "mission":
             states = campaigns.values_list("target_government", flat=True)
-            kwargs["queryset"] = Mission.objects.open().filter(sending_state__in=states)
+            kwargs["queryset"] = related.objects.open().filter(sending_state__in=states)
         elif db_field.name == "event":
-            kwargs["queryset"] = Event.objects.filter(campaign__in=campaigns)
+            kwargs["queryset"] = related.objects.filter(campaign__in=campaigns)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -179,7 +178,7 @@ class InvitationAdmin(_ByCampaignAdmin, CampaignScopedAdmin):
     @admin.display(description=_("state"))
     def state(self, invitation: Invitation) -> str:
         labels = {"pending": _("waiting"), "accepted": _("accepted"), "expired": _("expired")}
-        return str(labels[services.state(invitation)])
+        return str(labels[invitation.state()])
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

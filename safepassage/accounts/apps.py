@@ -7,10 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("People and roles")
 
     def ready(self) -> None:
-        from safepassage.accounts import (
-            mail,  # noqa: F401  (registers the invitation mail)
-            security,  # noqa: F401  (the sign-in audit receivers)
-        )
+        from safepassage.accounts import security  # noqa: F401  (the sign-in audit receivers)
         from safepassage.accounts.superuser_admin import restrict_to_superusers
 
         # After the admin's autodiscovery: accounts, lockouts, devices, tasks.

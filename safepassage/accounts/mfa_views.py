@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -92,7 +92,7 @@ def _next(request: HttpRequest, default: str) -> str:
 
 
 def _default_next(user: Any) -> str:
-    return reverse("admin:index") if user.is_staff else reverse("accounts:index")
+    return reverse("admin:index") if user.is_staff else resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _locked(request: HttpRequest) -> bool:

@@ -3,11 +3,16 @@
 Django's staff flag only lets a person into the admin; what they see is
 decided by their roles here (see permissions.py). Superusers are organisers
 of every campaign.
+
+Campaigns and organisations are named by label, not imported: accounts is
+the lowest app (docs/architecture.md), and every app above it scopes its
+admin and views by these roles.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -15,8 +20,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-from safepassage.campaigns.models import Campaign, Organisation
 
 
 class Role(models.Model):
@@ -28,11 +31,17 @@ class Role(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="roles"
     )
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="roles")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="roles"
+    )
     kind = models.CharField(_("role"), max_length=20, choices=Kind)
     # A partner editor edits for this organisation.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="roles"
+        "campaigns.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="roles",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -90,6 +99,10 @@ class Assignment(models.Model):
         return f"{self.city}, {self.country}"
 
 
+# An invitation's link works once, for this many days.
+INVITATION_DAYS = 14
+
+
 class Invitation(models.Model):
     """An organiser invites someone by e-mail to take a role.
 
@@ -98,11 +111,13 @@ class Invitation(models.Model):
     """
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="invitations")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="invitations"
+    )
     kind = models.CharField(_("role"), max_length=20, choices=Role.Kind)
     name = models.CharField(_("name"), max_length=200)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "campaigns.Organisation", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     # Assignments to create on acceptance: {"country", "city"}, {"mission": pk} or {"event": pk}.
     assignments = models.JSONField(default=list, blank=True)
@@ -122,12 +137,24 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
 
+    def expires_at(self) -> datetime:
+        return self.created_at + timedelta(days=INVITATION_DAYS)
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at()
+
+    def state(self) -> str:
+        """accepted, expired or pending."""
+        if self.accepted_at is not None:
+            return "accepted"
+        return "expired" if self.is_expired() else "pending"
+
 
 class AuthEvent(models.Model):
     """One authentication event: who tried what, when, from which (hashed) address.
 
     Never a password, never a plain address: the address is a keyed hash
-    (signatures.tokens.ip_hash), the same one the signing throttle uses.
+    (lib.clients.ip_hash), the same one the signing throttle uses.
     """
 
     class Kind(models.TextChoices):

@@ -24,14 +24,22 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from safepassage.accounts.models import Assignment, Role
-from safepassage.campaigns.models import Campaign
 
 if TYPE_CHECKING:
-    from safepassage.deliveries.models import Delivery
-    from safepassage.events.models import Event
+    from safepassage.campaigns.models import Campaign
+
+
+def _campaigns() -> QuerySet[Campaign]:
+    """Every campaign, reached through the roles' foreign key.
+
+    accounts sits below campaigns (docs/architecture.md): like
+    get_user_model() for users, the model comes from the relation, not an import.
+    """
+    model: Any = Role._meta.get_field("campaign").related_model
+    return model.objects.all()  # type: ignore[no-any-return]
 
 
 def _authenticated(user: Any) -> bool:
@@ -80,10 +88,10 @@ def is_organiser(user: Any, campaign: Campaign | int) -> bool:
 def organiser_campaigns(user: Any) -> QuerySet[Campaign]:
     """Campaigns the user organises (all of them for superusers): for admin querysets."""
     if not _authenticated(user):
-        return Campaign.objects.none()
+        return _campaigns().none()
     if user.is_superuser:
-        return Campaign.objects.all()
-    return Campaign.objects.filter(roles__user=user, roles__kind=Role.Kind.ORGANISER).distinct()
+        return _campaigns()
+    return _campaigns().filter(roles__user=user, roles__kind=Role.Kind.ORGANISER).distinct()
 
 
 def editable_organisations(user: Any, campaign: Campaign | int) -> set[int]:
@@ -139,120 +147,10 @@ def coordinator_scope(user: Any, campaign: Campaign | int) -> Scope:
     return Scope(frozenset(cities), frozenset(missions), frozenset(events))
 
 
-def _in_scope(scope: Scope, event: Event) -> bool:
-    return (
-        event.pk in scope.events
-        or (event.mission_id is not None and event.mission_id in scope.missions)
-        or scope.has_city(event.country, event.city)
-    )
-
-
-def _scoped_event_ids(scope: Scope, campaign: Campaign) -> set[int]:
-    """The campaign's events in a coordinator's scope (see fold_city for why in Python)."""
-    from safepassage.events.models import Event
-
-    if scope.empty:
-        return set()
-    candidates = Event.objects.filter(campaign=campaign).filter(
-        Q(pk__in=scope.events) | Q(mission_id__in=scope.missions) | Q(country__in=scope.countries)
-    )
-    return {
-        pk
-        for pk, mission_id, country, city in candidates.values_list(
-            "pk", "mission_id", "country", "city"
-        )
-        if pk in scope.events
-        or (mission_id is not None and mission_id in scope.missions)
-        or scope.has_city(country, city)
-    }
-
-
-def events_for(user: Any, campaign: Campaign) -> QuerySet[Event]:
-    """The events whose details (and RSVP counts) the user may manage.
-
-    Partner editors get their organisation's events here but must not see who
-    comes: list RSVP names only through rsvp_events_for / can_see_rsvp_names.
-    """
-    from safepassage.events.models import Event
-
-    events = Event.objects.filter(campaign=campaign)
-    if is_organiser(user, campaign):
-        return events
-    q = Q(pk__in=[])
-    organisations = editable_organisations(user, campaign)
-    if organisations:
-        q |= Q(host_id__in=organisations)
-    scoped = _scoped_event_ids(coordinator_scope(user, campaign), campaign)
-    if scoped:
-        q |= Q(pk__in=scoped)
-    return events.filter(q)
-
-
-def rsvp_events_for(user: Any, campaign: Campaign) -> QuerySet[Event]:
-    """The events whose RSVP names the user may see: organisers and the events' coordinators.
-
-    Filter RSVPs with ``event__in=rsvp_events_for(...)``, never with events_for.
-    """
-    from safepassage.events.models import Event
-
-    events = Event.objects.filter(campaign=campaign)
-    if is_organiser(user, campaign):
-        return events
-    return events.filter(pk__in=_scoped_event_ids(coordinator_scope(user, campaign), campaign))
-
-
-def deliveries_for(user: Any, campaign: Campaign) -> QuerySet[Delivery]:
-    """The deliveries the user may see and update."""
-    from safepassage.deliveries.models import Delivery
-    from safepassage.events.models import Event
-
-    deliveries = Delivery.objects.filter(campaign=campaign)
-    if is_organiser(user, campaign):
-        return deliveries
-    scope = coordinator_scope(user, campaign)
-    if scope.empty:
-        return deliveries.none()
-    missions = set(scope.missions)
-    # The missions of the events assigned one by one.
-    missions |= {
-        m
-        for m in Event.objects.filter(campaign=campaign, pk__in=scope.events).values_list(
-            "mission_id", flat=True
-        )
-        if m is not None
-    }
-    # The missions in the assigned cities.
-    in_countries = deliveries.filter(mission__host_country__in=scope.countries)
-    missions |= {
-        mission_id
-        for mission_id, country, city in in_countries.values_list(
-            "mission_id", "mission__host_country", "mission__city"
-        )
-        if scope.has_city(country, city)
-    }
-    return deliveries.filter(mission_id__in=missions)
-
-
-def can_manage_event(user: Any, event: Event) -> bool:
-    return events_for(user, event.campaign).filter(pk=event.pk).exists()
-
-
-def can_manage_delivery(user: Any, delivery: Delivery) -> bool:
-    return deliveries_for(user, delivery.campaign).filter(pk=delivery.pk).exists()
-
-
-def can_see_rsvp_names(user: Any, event: Event) -> bool:
-    """RSVP names: the event's coordinator and organisers only (not partner editors)."""
-    if is_organiser(user, event.campaign_id):
-        return True
-    scope = coordinator_scope(user, event.campaign_id)
-    return not scope.empty and _in_scope(scope, event)
-
-
 def campaigns_for(user: Any) -> QuerySet[Campaign]:
     """Campaigns in which the user has any role (all of them for superusers)."""
     if not _authenticated(user):
-        return Campaign.objects.none()
+        return _campaigns().none()
     if user.is_superuser:
-        return Campaign.objects.all()
-    return Campaign.objects.filter(roles__user=user).distinct()
+        return _campaigns()
+    return _campaigns().filter(roles__user=user).distinct()

@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from safepassage.accounts.models import AuthEvent
-from safepassage.signatures.retention import retention_cutoff
+from safepassage.lib.clients import hash_retention_cutoff
 
 
 def drop_old_sign_in_hashes(now: datetime | None = None) -> int:
     """Blank the address hash of sign-in events older than the retention period."""
     # AuthEvent.at is indexed: this reads only the old events that still have one.
     return (
-        AuthEvent.objects.filter(at__lt=retention_cutoff(now))
+        AuthEvent.objects.filter(at__lt=hash_retention_cutoff(now))
         .exclude(ip_hash="")
         .update(ip_hash="")
     )

@@ -28,8 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from safepassage.accounts.models import AuthEvent, Role
-from safepassage.signatures.throttle import client_ip
-from safepassage.signatures.tokens import ip_hash
+from safepassage.lib.clients import client_ip, ip_hash
 
 logger = logging.getLogger("safepassage.accounts.auth")
 

@@ -5,7 +5,6 @@ from safepassage.accounts import mfa_views, views
 app_name = "accounts"
 
 urlpatterns = [
-    path("team/", views.index, name="index"),
     path("team/login/", views.TeamLoginView.as_view(), name="login"),
     path("team/logout/", views.TeamLogoutView.as_view(), name="logout"),
     # The second factor: everything an account that has not passed it may reach is under team/2fa/.
@@ -14,8 +13,4 @@ urlpatterns = [
     path("team/2fa/recovery-codes/", mfa_views.recovery_codes, name="recovery_codes"),
     path("team/2fa/remove/<path:device_id>/", mfa_views.remove_device, name="remove_device"),
     path("team/reauthenticate/", mfa_views.reauthenticate, name="reauth"),
-    path("team/invite/<slug:campaign>/", views.invite, name="invite"),
-    path("team/join/<uuid:token>/", views.join, name="join"),
-    path("team/<slug:campaign>/dashboard/", views.dashboard, name="dashboard"),
-    path("team/<slug:campaign>/board/", views.board, name="board"),
 ]

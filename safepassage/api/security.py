@@ -32,7 +32,7 @@ from ninja.security import HttpBearer
 from ninja.throttling import BaseThrottle
 
 from safepassage.api.models import ApiToken, hash_token
-from safepassage.signatures.throttle import client_ip
+from safepassage.lib.clients import client_ip
 
 WINDOW_SECONDS = 60
 DEFAULT_ANON_PER_MINUTE = 120

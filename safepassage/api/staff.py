@@ -25,10 +25,8 @@ from ninja.pagination import paginate
 from safepassage.accounts.permissions import (
     campaigns_for,
     coordinator_scope,
-    deliveries_for,
     is_organiser,
     role_kinds,
-    rsvp_events_for,
 )
 from safepassage.api import schemas
 from safepassage.api.pagination import Listing, Page
@@ -37,7 +35,9 @@ from safepassage.api.security import Forbidden, TokenAuth, require_write, token_
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries import services as deliveries
 from safepassage.deliveries.models import Delivery
+from safepassage.deliveries.permissions import deliveries_for
 from safepassage.events.models import RSVP, Event
+from safepassage.events.permissions import rsvp_events_for
 from safepassage.signatures.models import Signature
 
 router = Router(tags=["team"], auth=TokenAuth())

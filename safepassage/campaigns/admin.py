@@ -70,11 +70,8 @@ class PetitionTextInline(admin.StackedInline[PetitionText, Petition]):
 @admin.register(Petition)
 class PetitionAdmin(CampaignScopedAdmin):
     campaign_lookup = "campaign"
-    list_display = ["slug", "campaign", "signature_goal", "opens_at", "closes_at", "confirmed"]
+    # The signatures app adds the count of confirmed signatures (signatures/admin.py).
+    list_display = ["slug", "campaign", "signature_goal", "opens_at", "closes_at"]
     list_select_related = ["campaign"]
     list_filter = ["bot_challenge"]
     inlines = [PetitionTextInline]
-
-    @admin.display(description="confirmed signatures")
-    def confirmed(self, obj: Petition) -> int:
-        return obj.confirmed_count()

@@ -96,7 +96,8 @@ class Campaign(models.Model):
 
 
 def count_cache_key(petition_id: int) -> str:
-    """Where Petition.counter() is cached; dropped when a count or the goal changes."""
+    """Where the live counter (signatures.counter) is cached; dropped when a count or the goal
+    changes."""
     return f"petition:{petition_id}:counter"
 
 
@@ -175,30 +176,6 @@ class Petition(models.Model):
                 return texts[candidate]
         return next(iter(texts.values()), None)
 
-    def confirmed_count(self) -> int:
-        """Confirmed, unflagged signatures; cached for a few seconds for busy pages."""
-        return int(self.counter()["confirmed"])
-
-    def counter(self) -> dict[str, int]:
-        """What the live counter shows: counted signatures, paper signatures, the goal.
-
-        Never a count of the whole table: the worker's aggregates plus the
-        signatures confirmed since (reports.counter). Cached for
-        COUNT_CACHE_SECONDS; every change of a count drops the cached copy.
-        """
-        key = count_cache_key(self.pk)
-        figures = cache.get(key)
-        if figures is None:
-            from safepassage.reports.counter import counted_now, paper_count
-
-            figures = {
-                "confirmed": counted_now(self.pk),
-                "paper": paper_count(self.pk),
-                "goal": self.signature_goal,
-            }
-            cache.set(key, figures, settings.COUNT_CACHE_SECONDS)
-        return dict(figures)
-
 
 PETITION_CACHE_SECONDS = 10
 # Each process also keeps the petition it last read for a moment: unpickling
@@ -246,25 +223,6 @@ def public_petition(slug: str) -> Petition | None:
     assert isinstance(petition, Petition)
     _petition_memo[slug] = (petition, time.monotonic() + PETITION_MEMO_SECONDS)
     return petition
-
-
-def public_counter(slug: str) -> dict[str, int] | None:
-    """The live counter of a public petition by slug, or None: the counter endpoint's path.
-
-    Polled by every open signing page, so a cache hit reads two small
-    values and never the pickled petition.
-    """
-    key = petition_id_cache_key(slug)
-    petition_id = cache.get(key)
-    if petition_id == 0:  # known not to be public
-        return None
-    if petition_id is not None:
-        figures = cache.get(count_cache_key(petition_id))
-        if figures is not None:
-            return dict(figures)
-    petition = public_petition(slug)
-    cache.set(key, petition.pk if petition else 0, PETITION_CACHE_SECONDS)
-    return petition.counter() if petition else None
 
 
 class PetitionText(models.Model):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign, Organisation, Petition, PetitionText
+from safepassage.letters.models import Letter, Letterhead, LetterVersion, Signatory
 
 TITLE_EN = "Let North Korean refugees in China reach safety"
 BODY_EN = """\
@@ -132,7 +133,6 @@ def load_demo(year: int | None = None) -> Petition:
 
 def _demo_letter(campaign: Campaign) -> None:
     """An approved sample letter and a designed letterhead, made once."""
-    from safepassage.letters.models import Letter, Letterhead, LetterVersion, Signatory
 
     coalition = Organisation.objects.get(slug=ORGANISATIONS[0][1])
     Letterhead.objects.get_or_create(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from safepassage.accounts.retention import drop_old_sign_in_hashes
-from safepassage.deliveries.services import sync_email_deliveries
+from safepassage.deliveries.emailing import sync_email_deliveries
 from safepassage.directory.routing import route_pending
 from safepassage.events.services import expire_pending_rsvps
 from safepassage.reports.stats import refresh_all_stats

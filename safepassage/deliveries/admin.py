@@ -30,14 +30,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from safepassage.accounts.admin_mixins import CampaignScopedAdmin
 from safepassage.accounts.permissions import (
     campaigns_for,
-    can_manage_delivery,
     coordinator_scope,
-    deliveries_for,
     is_organiser,
 )
 from safepassage.campaigns.models import Campaign
-from safepassage.deliveries import services, uploads
+from safepassage.deliveries import emailing, services
 from safepassage.deliveries.models import Delivery, Evidence, Response
+from safepassage.deliveries.permissions import can_manage_delivery, deliveries_for
+from safepassage.lib import uploads
 
 
 def _has_deliveries(request: HttpRequest) -> bool:
@@ -279,7 +279,7 @@ class DeliveryAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[mi
 
     @admin.action(description=_("Record the outcome of sent e-mails now"))
     def sync_email(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        counts = services.sync_email_deliveries(within=queryset)
+        counts = emailing.sync_email_deliveries(within=queryset)
         self.message_user(
             request,
             _("%(emailed)d recorded as e-mailed, %(failed)d as failed.") % counts,

@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.deliveries import uploads
 from safepassage.deliveries.models import Delivery, Evidence, Response
-from safepassage.deliveries.uploads import CleanFile
+from safepassage.lib import uploads
+from safepassage.lib.uploads import CleanFile
 
 ACCEPT = "image/jpeg,image/png,image/webp,application/pdf"
 

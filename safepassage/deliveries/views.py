@@ -26,13 +26,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from safepassage.accounts.permissions import (
     campaigns_for,
-    can_manage_delivery,
     coordinator_scope,
-    deliveries_for,
     is_organiser,
 )
 from safepassage.campaigns.models import Campaign
-from safepassage.deliveries import packets, services
+from safepassage.deliveries import emailing, packets, services
 from safepassage.deliveries.forms import (
     EvidenceForm,
     PublishForm,
@@ -41,9 +39,10 @@ from safepassage.deliveries.forms import (
     SendForm,
 )
 from safepassage.deliveries.models import Delivery, Evidence, Response
-from safepassage.deliveries.uploads import CONTENT_TYPES
+from safepassage.deliveries.permissions import can_manage_delivery, deliveries_for
 from safepassage.lib import geo
 from safepassage.lib.geo.timezones import mission_time_zone
+from safepassage.lib.uploads import CONTENT_TYPES
 
 
 def _delivery_or_404(request: HttpRequest, pk: int) -> Delivery:
@@ -77,7 +76,7 @@ def campaign_deliveries(request: HttpRequest, slug: str) -> HttpResponse:
     organiser = is_organiser(request.user, campaign)
     if not organiser and coordinator_scope(request.user, campaign).empty:
         raise Http404
-    services.sync_email_deliveries()
+    emailing.sync_email_deliveries()
     everything: QuerySet[Delivery] = deliveries_for(request.user, campaign)
     counts = Counter(everything.values_list("status", flat=True))
     wanted = request.GET.get("status", "")
@@ -142,7 +141,7 @@ def _page(
         "responses": list(delivery.responses.select_related("recorded_by")),
         "message": message,
         "packet": info,
-        "can_send": services.can_send_by_email(delivery),
+        "can_send": emailing.can_send_by_email(delivery),
         "organiser": is_organiser(request.user, delivery.campaign),
     }
     return render(request, "deliveries/detail.html", context, status=status)
@@ -152,7 +151,7 @@ def _page(
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = _delivery_or_404(request, pk)
-    if services.sync_email_deliveries() != {"emailed": 0, "failed": 0}:
+    if emailing.sync_email_deliveries() != {"emailed": 0, "failed": 0}:
         delivery = _delivery_or_404(request, pk)
     if request.method != "POST":
         return _page(request, delivery)
@@ -306,7 +305,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             upload = data.get("packet")
             try:
-                services.send_by_email(
+                emailing.send_by_email(
                     delivery,
                     user=request.user,
                     packet=data["content"],
@@ -315,7 +314,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
                     packet_sha256=data["link_sha256"] or "",
                     language=data["language"],
                 )
-            except services.AlreadySent:
+            except emailing.AlreadySent:
                 messages.error(request, _("This delivery has already been e-mailed."))
                 return redirect("deliveries:detail", pk=delivery.pk)
             except ValidationError as error:
@@ -334,7 +333,7 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             "mission": delivery.mission,
             "campaign": delivery.campaign,
             "form": form,
-            "can_send": services.can_send_by_email(delivery),
+            "can_send": emailing.can_send_by_email(delivery),
         },
         status=status,
     )

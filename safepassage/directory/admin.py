@@ -15,7 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from safepassage.accounts.admin_mixins import SHARED, CampaignScopedAdmin
 from safepassage.accounts.permissions import is_organiser, organiser_campaigns
-from safepassage.directory import tallies, transfer
+from safepassage.directory import export, tallies, transfer
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.directory.tasks import route_signatures
 
@@ -77,12 +77,12 @@ class MissionAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[mis
     @admin.action(description=_("Export selected missions as CSV"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Mission]) -> HttpResponse:
         out = io.StringIO()
-        transfer.export_csv(queryset.prefetch_related("areas").order_by("key"), out)
+        export.export_csv(queryset.prefetch_related("areas").order_by("key"), out)
         return _download(out.getvalue(), "missions.csv", "text/csv; charset=utf-8")
 
     @admin.action(description=_("Export selected missions as JSON"))
     def export_json(self, request: HttpRequest, queryset: QuerySet[Mission]) -> HttpResponse:
-        data = transfer.export_json(queryset.prefetch_related("areas").order_by("key"))
+        data = export.export_json(queryset.prefetch_related("areas").order_by("key"))
         return _download(data, "missions.json", "application/json")
 
     def get_urls(self) -> list[URLPattern]:

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class DirectoryConfig(AppConfig):
     name = "safepassage.directory"
     verbose_name = _("Mission directory")
+
+    def ready(self) -> None:
+        from safepassage.directory import receivers  # noqa: F401  (routes confirmed signatures)

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from safepassage.campaigns.models import validate_country_code
 from safepassage.lib import geo
+from safepassage.signatures.models import Signature
 
 
 def validate_area_code(value: str) -> None:
@@ -201,6 +202,4 @@ def _reroute_when_gone(sender: type[Mission], instance: Mission, **kwargs: objec
         instance.status != Mission.Status.OPEN or instance.kind == Mission.Kind.PERMANENT_MISSION
     )
     if gone:
-        from safepassage.signatures.models import Signature
-
         Signature.objects.filter(mission=instance).update(placement="")

@@ -28,7 +28,7 @@ from safepassage.lib import geo
 from safepassage.lib.geo import gazetteer
 from safepassage.lib.geo.distance import distance_km
 from safepassage.lib.writelock import database_write_lock
-from safepassage.reports import counter
+from safepassage.signatures import counter
 from safepassage.signatures.models import Signature
 
 logger = logging.getLogger(__name__)

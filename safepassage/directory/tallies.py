@@ -1,7 +1,7 @@
-"""Counts of counted signatures by country and by mission: the one query layer.
+"""Counted signatures, the one query layer, and the report of where signers were placed.
 
-Later features (packets, reports, maps, the API) read per-country and
-per-mission totals from here. "Counted" means confirmed and not held for
+The campaign statistics (reports/stats.py), and through them the campaign
+page, maps and the API, count from ``counted``: confirmed and not held for
 review (SignatureQuerySet.counted).
 """
 
@@ -20,25 +20,6 @@ def counted(campaign: Campaign, petition: Petition | None = None) -> SignatureQu
     """The campaign's counted signatures, or only one petition's."""
     signatures = Signature.objects.counted().filter(petition__campaign=campaign)
     return signatures.filter(petition=petition) if petition else signatures
-
-
-def by_country(campaign: Campaign, petition: Petition | None = None) -> dict[str, int]:
-    """{ISO alpha-2: count}, largest first."""
-    rows = (
-        counted(campaign, petition)
-        .values_list("country")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "country")
-    )
-    return dict(rows)
-
-
-def by_mission(campaign: Campaign, petition: Petition | None = None) -> dict[int | None, int]:
-    """{mission pk (None: not routed yet or nowhere to go): count}."""
-    rows = (
-        counted(campaign, petition).values_list("mission_id").annotate(n=Count("pk")).order_by("-n")
-    )
-    return dict(rows)
 
 
 @dataclass

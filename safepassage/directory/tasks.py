@@ -7,6 +7,7 @@ from django.db import transaction
 from django_tasks import task
 
 from safepassage.campaigns.models import Petition
+from safepassage.directory.routing import route_petition
 
 # At most one queued routing task per petition within this many seconds:
 # a burst of confirmations is routed in one batch.
@@ -15,8 +16,6 @@ DEBOUNCE_SECONDS = 5
 
 @task()
 def route_signatures(petition_id: int, everything: bool = False) -> dict[str, int]:
-    from safepassage.directory.routing import route_petition
-
     petition = Petition.objects.select_related("campaign").filter(pk=petition_id).first()
     if petition is None:
         return {"routed": 0, "changed": 0}

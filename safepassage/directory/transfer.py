@@ -1,4 +1,4 @@
-"""Import and export of the mission directory (CSV and JSON).
+"""Import of the mission directory (CSV and JSON); export.py writes the same formats.
 
 Every row is validated; a row with any fault is rejected with its reasons
 and the rest is imported. Rows are matched on their stable id, and a row
@@ -25,7 +25,7 @@ from django.db import transaction
 from safepassage.directory.models import PARTIAL_DATE, Mission, MissionArea
 from safepassage.lib import geo
 from safepassage.lib.geo import shapes
-from safepassage.lib.spreadsheet import neutralise, unneutralise
+from safepassage.lib.spreadsheet import unneutralise
 from safepassage.lib.writelock import database_write_lock
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -423,65 +423,3 @@ def import_file(path: Path, **options: Any) -> ImportReport:
     if path.suffix.lower() == ".json":
         return import_rows(read_json(data), first_line=1, **options)
     return import_rows(read_csv(data), **options)
-
-
-# --- Export ----------------------------------------------------------------------
-
-
-def mission_record(mission: Mission) -> dict[str, Any]:
-    areas = list(mission.areas.all())
-    return {
-        "id": mission.key,
-        "name": mission.name,
-        "kind": mission.kind,
-        "sending_state": mission.sending_state,
-        "host_country": mission.host_country,
-        "city": mission.city,
-        "postal_address": mission.postal_address,
-        "postcode": mission.postcode,
-        "latitude": mission.latitude,
-        "longitude": mission.longitude,
-        "email": mission.email,
-        "phone": mission.phone,
-        "fax": mission.fax,
-        "website": mission.website,
-        "status": mission.status,
-        "opened": mission.opened,
-        "closed": mission.closed,
-        "district": sorted(a.code for a in areas if a.kind == MissionArea.Kind.DISTRICT),
-        "accreditation": sorted(a.code for a in areas if a.kind == MissionArea.Kind.ACCREDITATION),
-        "source_url": mission.source,
-        "source_date": mission.source_date.isoformat() if mission.source_date else "",
-        "notes": mission.notes,
-    }
-
-
-def export_csv(missions: Iterable[Mission], out: io.TextIOBase | Any) -> int:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    count = 0
-    for mission in missions:
-        record = mission_record(mission)
-        cells = []
-        for column in COLUMNS:
-            value = record[column]
-            if isinstance(value, list):
-                value = "|".join(value)
-            cells.append(neutralise("" if value is None else str(value)))
-        writer.writerow(cells)
-        count += 1
-    return count
-
-
-def export_json(missions: Iterable[Mission]) -> str:
-    document = {
-        "format": "safepassage-missions",
-        "version": 1,
-        "missions": [mission_record(m) for m in missions],
-    }
-    return json.dumps(document, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
-
-
-def export_queryset(sending_state: str = "") -> Any:
-    missions = Mission.objects.prefetch_related("areas").order_by("sending_state", "key")
-    return missions.filter(sending_state=sending_state) if sending_state else missions

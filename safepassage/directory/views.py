@@ -20,8 +20,8 @@ from safepassage.directory.models import Mission
 from safepassage.directory.routing import Router, Step
 from safepassage.lib import geo, smallcounts
 from safepassage.lib.geo import svgmap
-from safepassage.reports.stats import stats_for
 from safepassage.signatures.forms import CountryField, CountrySelect
+from safepassage.signatures.models import CampaignStats
 
 MAP_SECONDS = 60
 
@@ -66,8 +66,10 @@ def _map_svg(state: str, language: str) -> str:
     )
     svg: str | None = cache.get(key)
     if svg is None:
-        # The worker's cached aggregates: never a count over the signature table here.
-        shading = dict(stats_for(campaign).by_country) if campaign else {}
+        # The worker's cached aggregates (refreshed every housekeeping round): never a
+        # count over the signature table here. Before the first refresh, no shading.
+        stats = CampaignStats.objects.filter(campaign=campaign).first() if campaign else None
+        shading = dict(stats.by_country) if stats else {}
         points = [
             svgmap.MapPoint(
                 latitude=m.latitude,

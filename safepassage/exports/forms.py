@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.campaigns.models import Campaign, Petition
-from safepassage.exports import importer
+from safepassage.exports import uploads
 
 
 class UploadForm(forms.Form):
@@ -53,16 +53,16 @@ class MappingForm(forms.Form):
         self.importing = importing
         choices: list[tuple[str, Any]] = [("", _("— not in the file —"))]
         choices += [
-            (str(index), f"{index + 1}: {importer.masked(title)}")
+            (str(index), f"{index + 1}: {uploads.masked(title)}")
             for index, title in enumerate(header)
         ]
-        guess = importer.guess_mapping(header)
+        guess = uploads.guess_mapping(header)
         columns = {}
-        for name, label in importer.FIELDS.items():
+        for name, label in uploads.FIELDS.items():
             columns[name] = forms.ChoiceField(
                 label=label,
                 choices=choices,
-                required=name in importer.REQUIRED,
+                required=name in uploads.REQUIRED,
                 initial="" if guess[name] is None else str(guess[name]),
             )
         # The columns first, then the source and the declaration.
@@ -71,7 +71,7 @@ class MappingForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         used: dict[str, str] = {}
-        for name in importer.FIELDS:
+        for name in uploads.FIELDS:
             value = data.get(name)
             if value:
                 if value in used:
@@ -87,5 +87,5 @@ class MappingForm(forms.Form):
     def mapping(self) -> dict[str, int | None]:
         return {
             name: int(self.cleaned_data[name]) if self.cleaned_data.get(name) else None
-            for name in importer.FIELDS
+            for name in uploads.FIELDS
         }

@@ -1,8 +1,8 @@
 """Import of signatures collected elsewhere: online forms of partners, typed-up paper lists.
 
-An organiser uploads a CSV, says which column holds what, and declares that
-the people on the list signed and agreed, and where the list comes from.
-Every row is validated; a row with any fault is rejected with its line and
+An organiser uploads a CSV, says which column holds what (uploads.py), and
+declares that the people on the list signed and agreed, and where the list
+comes from. Every row is validated; a row with any fault is rejected with its line and
 reasons, and the rest is imported:
 
 - a row with an e-mail address becomes a confirmed signature, unless the
@@ -20,13 +20,10 @@ No report line, log line or page ever shows an address.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -35,48 +32,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
+from safepassage.exports.uploads import FIELDS, masked
 from safepassage.lib import crypto, geo
 from safepassage.lib.emails import InvalidEmail, canonicalize
 from safepassage.lib.spreadsheet import unneutralise
 from safepassage.lib.writelock import database_write_lock
-from safepassage.reports import counter
+from safepassage.signatures import counter
 from safepassage.signatures.models import Erasure, PaperTally, Signature
 from safepassage.signatures.services import hash_domain, hash_email, insert_allowing_races
 
 CONSENT_VERSION = "import-1"
-MAX_BYTES = 10 * 1024 * 1024
-PREVIEW_ROWS = 5
-UPLOAD_HOURS = 24
 _BATCH = 500
 
-# The fields a column can be mapped to, in the order the form asks for them.
-FIELDS: dict[str, Any] = {
-    "first_name": gettext_lazy("First name"),
-    "last_name": gettext_lazy("Last name"),
-    "city": gettext_lazy("City"),
-    "region": gettext_lazy("State or province"),
-    "country": gettext_lazy("Country"),
-    "email": gettext_lazy("E-mail (optional)"),
-    "contact": gettext_lazy("Contact choice (optional)"),
-    "publish_name": gettext_lazy("Name may be handed over (optional)"),
-}
-REQUIRED = ("first_name", "last_name", "city", "region", "country")
-
-# Header words that suggest a column, for the mapping form's first guess.
-_HINTS = {
-    "first_name": ("first", "given", "vorname", "prénom", "prenom", "nombre"),
-    "last_name": ("last", "surname", "family", "nachname", "nom", "apellido"),
-    "city": ("city", "town", "stadt", "ville", "ciudad"),
-    "region": ("region", "state", "province", "bundesland"),
-    "country": ("country", "land", "pays", "país", "pais"),
-    "email": ("mail",),
-    "contact": ("contact", "updates", "newsletter"),
-    "publish_name": ("publish", "hand", "name ok", "public"),
-}
 _MAX_LENGTHS = {"first_name": 100, "last_name": 100, "city": 100, "region": 100}
 
 _YES = frozenset({"yes", "y", "true", "1", "x", "ja", "oui", "sí", "si", "예"})
@@ -91,12 +61,6 @@ _CONTACT_WORDS = {
 }
 
 
-class UnreadableFile(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def declaration_text(source: str) -> str:
     """The organiser's declaration, hashed into every imported signature."""
     return _(
@@ -107,59 +71,6 @@ def declaration_text(source: str) -> str:
 
 def declaration_hash(source: str) -> str:
     return hashlib.sha256(f"{CONSENT_VERSION}\n{declaration_text(source)}".encode()).hexdigest()
-
-
-def decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise UnreadableFile(_("The file is larger than 10 MB; split it into several files."))
-    if b"\x00" in data[:4096]:
-        raise UnreadableFile(_("This is not a CSV file (save it as CSV, UTF-8)."))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Spreadsheet programs on Windows still save "CSV" in this code page.
-        return data.decode("cp1252", errors="replace")
-
-
-def read_table(text: str) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows of a CSV file (comma, semicolon or tab separated)."""
-    sample = text[:8192]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except StopIteration:
-        raise UnreadableFile(_("The file is empty.")) from None
-    except csv.Error as error:
-        raise UnreadableFile(_("The file is not a readable CSV file.")) from error
-    if not any(header):
-        raise UnreadableFile(_("The first line must name the columns."))
-    try:
-        rows = [row for row in reader]
-    except csv.Error as error:
-        raise UnreadableFile(_("The file is not a readable CSV file.")) from error
-    return header, rows
-
-
-def guess_mapping(header: Sequence[str]) -> dict[str, int | None]:
-    mapping: dict[str, int | None] = dict.fromkeys(FIELDS)
-    taken: set[int] = set()
-    for name, hints in _HINTS.items():
-        for index, title in enumerate(header):
-            folded = title.casefold().replace("_", " ")
-            if index not in taken and any(hint in folded for hint in hints):
-                mapping[name] = index
-                taken.add(index)
-                break
-    return mapping
-
-
-def masked(cell: str) -> str:
-    """A preview cell: anything that may be an address is not shown."""
-    return _("(e-mail address hidden)") if "@" in cell else cell
 
 
 @cache
@@ -442,16 +353,3 @@ def run_import(
     report.committed = True
     counter.recount(petition.pk)
     return report
-
-
-def purge_stale_uploads() -> None:
-    from safepassage.exports.models import ImportUpload
-
-    ImportUpload.objects.filter(
-        created_at__lt=timezone.now() - timedelta(hours=UPLOAD_HOURS)
-    ).delete()
-
-
-def iter_preview(rows: Sequence[Sequence[str]]) -> Iterator[list[str]]:
-    for row in rows[:PREVIEW_ROWS]:
-        yield [masked(cell) for cell in row]

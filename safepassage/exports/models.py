@@ -75,7 +75,7 @@ class ImportUpload(models.Model):
     """An uploaded CSV between upload and import, encrypted (it may hold addresses).
 
     Deleted when its import ran; leftovers older than a day are deleted by the
-    next upload (importer.UPLOAD_HOURS).
+    next upload (uploads.UPLOAD_HOURS).
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

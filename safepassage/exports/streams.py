@@ -28,8 +28,9 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.accounts.permissions import deliveries_for, rsvp_events_for
 from safepassage.campaigns.models import Campaign
+from safepassage.deliveries.permissions import deliveries_for
+from safepassage.events.permissions import rsvp_events_for
 from safepassage.exports.models import ExportLog
 from safepassage.lib import crypto
 from safepassage.lib.spreadsheet import neutralise

@@ -1,3 +1,5 @@
+"""The organisers' exports and imports, mounted under exports/ (safepassage/urls.py)."""
+
 from django.urls import URLPattern, path
 
 from safepassage.exports import views
@@ -5,12 +7,8 @@ from safepassage.exports import views
 app_name = "exports"
 
 urlpatterns: list[URLPattern] = [
-    path("exports/<slug:slug>/", views.index, name="index"),
-    path("exports/<slug:slug>/import/", views.import_upload, name="import"),
-    path("exports/<slug:slug>/import/<uuid:upload>/", views.import_map, name="import_map"),
-    path(
-        "exports/<slug:slug>/<str:kind>.<str:fmt>",
-        views.download,
-        name="download",
-    ),
+    path("<slug:slug>/", views.index, name="index"),
+    path("<slug:slug>/import/", views.import_upload, name="import"),
+    path("<slug:slug>/import/<uuid:upload>/", views.import_map, name="import_map"),
+    path("<slug:slug>/<str:kind>.<str:fmt>", views.download, name="download"),
 ]

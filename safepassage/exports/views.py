@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from safepassage.accounts.permissions import coordinator_scope, is_organiser
 from safepassage.accounts.reauth import reauth_redirect, recently_reauthenticated
 from safepassage.campaigns.models import Campaign
-from safepassage.exports import importer, streams
+from safepassage.exports import importer, streams, uploads
 from safepassage.exports.forms import MappingForm, UploadForm
 from safepassage.exports.models import ExportLog, ImportUpload
 from safepassage.lib import crypto
@@ -98,12 +98,12 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             # One byte more than allowed is enough for decode() to refuse the file.
-            text = importer.decode(upload.read(importer.MAX_BYTES + 1))
-            importer.read_table(text)
-        except importer.UnreadableFile as error:
+            text = uploads.decode(upload.read(uploads.MAX_BYTES + 1))
+            uploads.read_table(text)
+        except uploads.UnreadableFile as error:
             form.add_error("file", error.message)
         else:
-            importer.purge_stale_uploads()
+            uploads.purge_stale_uploads()
             user_id = request.user.pk
             assert user_id is not None  # login_required
             stored = ImportUpload.objects.create(
@@ -128,7 +128,7 @@ def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
     )
     if stored is None:
         raise Http404
-    header, rows = importer.read_table(crypto.decrypt(stored.content_encrypted))
+    header, rows = uploads.read_table(crypto.decrypt(stored.content_encrypted))
     importing = request.POST.get("action") == "import"
     form = MappingForm(request.POST or None, header=header, importing=importing)
     report = None
@@ -170,8 +170,8 @@ def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
             "upload": stored,
             "form": form,
             # A file without a header line would otherwise show its first row here.
-            "header": [importer.masked(title) for title in header],
-            "preview": list(importer.iter_preview(rows)),
+            "header": [uploads.masked(title) for title in header],
+            "preview": list(uploads.iter_preview(rows)),
             "row_count": len(rows),
             "report": report,
         },

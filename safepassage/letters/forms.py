@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from safepassage.campaigns.models import Campaign, Organisation
 from safepassage.letters import services
 from safepassage.letters.models import Letterhead, LetterVersion, Signatory, SupportingDocument
+from safepassage.lib.uploads import clean_image, read_upload
 
 MAX_SIGNATORIES = 40
 
@@ -116,8 +117,6 @@ class SignatoryForm(forms.Form):
         return previous is not None and bool(previous.signature_image)
 
     def clean_signature_image(self) -> Any:
-        from safepassage.deliveries.uploads import clean_image, read_upload
-
         upload = self.cleaned_data.get("signature_image")
         if not isinstance(upload, UploadedFile):
             return None

@@ -23,16 +23,17 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
 
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.directory.models import Mission
 from safepassage.lib import geo
+from safepassage.signatures.models import Signature
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
-    from safepassage.directory.models import Mission
     from safepassage.letters.models import Letter
 
 MERGE_FIELDS: dict[str, _StrPromise] = {
@@ -247,11 +248,6 @@ def sample_context(letter: Letter) -> dict[str, str]:
     directory the mission fields are invented and say they are examples.
     Counts are the real ones, so the preview shows their format.
     """
-    from django.utils import timezone
-
-    from safepassage.directory.models import Mission
-    from safepassage.signatures.models import Signature
-
     campaign = letter.campaign
     missions = Mission.objects.open().of(campaign.target_government)
     mission = missions.filter(kind=Mission.Kind.EMBASSY).first() or missions.first()

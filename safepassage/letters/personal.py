@@ -31,10 +31,11 @@ from safepassage.directory.models import Mission
 from safepassage.directory.routing import Router
 from safepassage.letters.merge import context_for, long_date, merge, merge_plain, unknown_fields
 from safepassage.letters.models import Letter, LetterVersion
-from safepassage.letters.rendering import html_to_pdf
 from safepassage.lib import geo, links
 from safepassage.lib.markdown import render_markdown
+from safepassage.lib.pdf import html_to_pdf
 from safepassage.lib.smallcounts import public_count
+from safepassage.signatures import counter
 from safepassage.signatures.models import Signature
 
 # The salt of the link is part of links already shown and must not change.
@@ -66,7 +67,7 @@ def check_letter_token(signature_uuid: uuid.UUID | str, token: str) -> bool:
 
 def letter_url(signature: Signature) -> str:
     """The path of the signer's personal letter tool (for the confirmation page and mail)."""
-    return reverse("personal_letter:edit", args=[signature.uuid, letter_token(signature.uuid)])
+    return reverse("letters:personal", args=[signature.uuid, letter_token(signature.uuid)])
 
 
 def signature_from_link(signature_uuid: uuid.UUID, token: str) -> Signature | None:
@@ -147,7 +148,7 @@ def merge_context(
         stand_in,
         mission,
         signatures_mission=at_mission,
-        signatures_total=petition.confirmed_count(),
+        signatures_total=counter.confirmed_count(petition),
         on=on,
     )
     # Anyone who signs may open this tool for any mission: a small count is not
@@ -275,7 +276,7 @@ def render_pdf(draft: Draft, mission: Mission | None, on: date) -> bytes:
     (sender, date, recipient, text, signature line) in the same fonts, and
     turned into PDF by the same function, which fetches nothing.
     """
-    return html_to_pdf(letter_html(draft, mission, on), {})
+    return html_to_pdf(letter_html(draft, mission, on))
 
 
 def pdf_filename(mission: Mission | None) -> str:

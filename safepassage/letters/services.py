@@ -378,9 +378,9 @@ def history(letter: Letter) -> list[tuple[LetterVersion, list[tuple[str, str]]]]
 
 def document_in_packets(document: SupportingDocument) -> bool:
     """Whether a packet build printed a letter that carries this document."""
-    from safepassage.packets.models import PacketBuild
-
-    return PacketBuild.objects.filter(letter_versions__letter__attachments=document).exists()
+    return LetterVersion.objects.filter(
+        letter__attachments=document, packet_builds__isnull=False
+    ).exists()
 
 
 def delete_document(document: SupportingDocument) -> None:

@@ -3,7 +3,9 @@
 One function per kind turns a Message into subject, text and HTML bodies
 from three templates (``mail/<kind>/subject.txt``, ``body.txt``,
 ``body.html``). A function returns None when the message should not be sent
-any more (its signature was withdrawn or expired meanwhile).
+any more (its signature was withdrawn or expired meanwhile). Each app
+registers the renderers of its own kinds (``register``), so the outbox knows
+no app above it.
 """
 
 from __future__ import annotations
@@ -12,12 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import translation
 
-from safepassage.lib.plainname import plain_name
 from safepassage.outbox.models import Message
 
 
@@ -50,50 +49,10 @@ def _render(kind: str, context: dict[str, Any]) -> Rendered:
     )
 
 
-def _signature_context(message: Message) -> dict[str, Any] | None:
-    from safepassage.signatures.tokens import link_token
-
-    signature = message.signature
-    if signature is None:
-        return None
-    petition = signature.petition
-    text = petition.text(message.language)
-    uuid = signature.uuid
-    return {
-        "signature": signature,
-        # The signer's own text reaches the mail only if it is plainly a name (lib.plainname).
-        "greeting_name": plain_name(signature.first_name),
-        "petition": petition,
-        "campaign": petition.campaign,
-        "title": text.title if text else petition.campaign.title,
-        "confirm_url": settings.SITE_URL
-        + reverse("signatures:confirm", args=[uuid, link_token("confirm", uuid)]),
-        "withdraw_url": settings.SITE_URL
-        + reverse("signatures:withdraw", args=[uuid, link_token("withdraw", uuid)]),
-        "confirm_days": settings.SIGNATURE_CONFIRM_DAYS,
-    }
-
-
-def render_signature_confirm(message: Message) -> Rendered | None:
-    context = _signature_context(message)
-    if context is None or context["signature"].status != "pending":
-        return None
-    return _render("signature-confirm", context)
-
-
-def render_signature_repeat(message: Message) -> Rendered | None:
-    context = _signature_context(message)
-    if context is None:
-        return None
-    return _render("signature-repeat", context)
-
-
 Renderer = Callable[[Message], Rendered | None]
 
-RENDERERS: dict[str, Renderer] = {
-    Message.Kind.SIGNATURE_CONFIRM: render_signature_confirm,
-    Message.Kind.SIGNATURE_REPEAT: render_signature_repeat,
-}
+# Filled by the apps whose messages these are, from their ready().
+RENDERERS: dict[str, Renderer] = {}
 
 
 def register(kind: str) -> Callable[[Renderer], Renderer]:

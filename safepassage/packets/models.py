@@ -46,7 +46,9 @@ class PacketBuild(models.Model):
     # Counted signatures of the petition in the snapshot, counted once for every packet.
     signature_total = models.PositiveIntegerField(default=0)
     # The letter versions printed as cover letters, fixed when the build starts.
-    letter_versions = models.ManyToManyField("letters.LetterVersion", blank=True, related_name="+")
+    letter_versions = models.ManyToManyField(
+        "letters.LetterVersion", blank=True, related_name="packet_builds"
+    )
     total = models.PositiveIntegerField(_("packets"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -4,6 +4,8 @@
 - The changes announced by the directory and the signatures apps mark the
   packets they affect out of date (``staleness.py``); a mission closed marks
   its own (every save of a closed mission does; marking twice changes nothing).
+- After a moderation action the organiser is told how many packets of the
+  petition are out of date (the answer to ``signatures_moderated``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.translation import ngettext
 
 from safepassage.directory.models import Mission
 from safepassage.directory.signals import signatures_rerouted
@@ -38,8 +41,23 @@ def signature_gone(sender: Any, petition_id: int, signature_id: int, **kwargs: A
 @receiver(signatures_moderated)
 def signatures_reviewed(
     sender: Any, petition_id: int, signature_ids: list[int], **kwargs: Any
-) -> None:
+) -> str | None:
+    """Discard the packets that print these signatures; tell the organiser what is out of date."""
     staleness.signatures_changed(signature_ids, Packet.StaleReason.MODERATED, erased=False)
+    stale = (
+        Packet.objects.filter(build__petition_id=petition_id, stale_since__isnull=False)
+        .exclude(status=Packet.Status.DROPPED)
+        .count()
+    )
+    if not stale:
+        return None
+    return ngettext(
+        "%(n)d packet of this petition is out of date: build it again on the "
+        "packets page before delivery.",
+        "%(n)d packets of this petition are out of date: build them again on the "
+        "packets page before delivery.",
+        stale,
+    ) % {"n": stale}
 
 
 @receiver(signatures_rerouted)

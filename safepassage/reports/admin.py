@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from safepassage.accounts.admin_mixins import OrganisersReadOnly
 from safepassage.accounts.permissions import organiser_campaigns
 from safepassage.letters.models import Letterhead
-from safepassage.reports.models import AfterActionReport, CampaignStats, PressKit
-from safepassage.reports.presskit_views import PRESS_KIT_FIELDS, MergeFieldsChecked
+from safepassage.reports.models import AfterActionReport, PressKit
+from safepassage.reports.views.presskit import PRESS_KIT_FIELDS, MergeFieldsChecked
 
 
 class _ForOrganisers(OrganisersReadOnly):
@@ -59,7 +59,7 @@ class PressKitAdmin(_ForOrganisers):
     def editor(self, obj: PressKit) -> str:
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("presskit:edit", args=[obj.campaign.slug]),
+            reverse("reports:press_kit", args=[obj.campaign.slug]),
             _("Open the press kit page"),
         )
 
@@ -86,21 +86,6 @@ class AfterActionReportAdmin(_ForOrganisers):
     def editor(self, obj: AfterActionReport) -> str:
         return format_html(
             '<a href="{}">{}</a>',
-            reverse("report:edit", args=[obj.campaign.slug]),
+            reverse("reports:report_edit", args=[obj.campaign.slug]),
             _("Open the report page"),
         )
-
-
-@admin.register(CampaignStats)
-class CampaignStatsAdmin(_ForOrganisers):
-    list_display = (
-        "campaign",
-        "total",
-        "paper",
-        "countries",
-        "missions_reached",
-        "refreshed_at",
-        "counted_until",
-    )
-    fields = list_display
-    readonly_fields = list_display

@@ -19,9 +19,8 @@ from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign
 from safepassage.directory import tallies
-from safepassage.reports.counter import confirmed_before
-from safepassage.reports.models import CampaignStats
-from safepassage.signatures.models import PaperTally
+from safepassage.signatures.counter import confirmed_before
+from safepassage.signatures.models import CampaignStats, PaperTally
 
 
 def _utc_day() -> Func:
@@ -46,7 +45,7 @@ def per_day(campaign: Campaign) -> dict[str, int]:
 
 
 def by_petition(campaign: Campaign, until: dt.datetime) -> dict[str, int]:
-    """{petition pk: count} of the signatures confirmed before ``until`` (see reports.counter)."""
+    """{petition pk: count} of the signatures confirmed before ``until`` (signatures.counter)."""
     rows = (
         tallies.counted(campaign)
         .filter(confirmed_before(until))

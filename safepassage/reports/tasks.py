@@ -5,12 +5,11 @@ from __future__ import annotations
 from django_tasks import task
 
 from safepassage.campaigns.models import Campaign
+from safepassage.reports.stats import refresh_stats
 
 
 @task()
 def refresh_campaign_stats(campaign_id: int) -> dict[str, int]:
-    from safepassage.reports.stats import refresh_stats
-
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None:
         return {"total": 0}

@@ -6,17 +6,35 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from safepassage.accounts.admin_mixins import CampaignScopedAdmin
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin, OrganisersReadOnly
 from safepassage.accounts.reauth import reauth_required_action
+from safepassage.campaigns.admin import PetitionAdmin
 from safepassage.campaigns.models import Petition
-from safepassage.signatures import moderation, services
+from safepassage.signatures import counter, moderation, services
 from safepassage.signatures.models import (
+    CampaignStats,
     Erasure,
     ModerationAction,
     ModerationEntry,
     Signature,
 )
+
+
+class PetitionWithCountAdmin(PetitionAdmin):
+    """The campaigns app's petition admin, with the live count of confirmed signatures."""
+
+    list_display = [*PetitionAdmin.list_display, "confirmed"]
+
+    @admin.display(description=gettext_lazy("confirmed signatures"))
+    def confirmed(self, obj: Petition) -> int:
+        return counter.confirmed_count(obj)
+
+
+# The campaigns app registered its admin first (INSTALLED_APPS order); this one replaces it.
+admin.site.unregister(Petition)
+admin.site.register(Petition, PetitionWithCountAdmin)
 
 # Every selected signature travels as a form field through the reason page.
 _ADMIN_LIMIT = 500
@@ -182,3 +200,22 @@ class ModerationActionAdmin(CampaignScopedAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # The audit must outlive the decision; reversing is the way back.
         return False
+
+
+@admin.register(CampaignStats)
+class CampaignStatsAdmin(OrganisersReadOnly):
+    """The worker's aggregates of the user's campaigns, to look at (refreshed by reports)."""
+
+    campaign_lookup = "campaign"
+    list_display = (
+        "campaign",
+        "total",
+        "paper",
+        "countries",
+        "missions_reached",
+        "refreshed_at",
+        "counted_until",
+    )
+    list_select_related = ("campaign",)
+    fields = list_display
+    readonly_fields = list_display

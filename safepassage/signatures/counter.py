@@ -17,13 +17,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, Sum
 
-from safepassage.campaigns.models import count_cache_key
-from safepassage.reports.models import CampaignStats
-from safepassage.signatures.models import PaperTally, Signature
+from safepassage.campaigns.models import (
+    PETITION_CACHE_SECONDS,
+    Petition,
+    count_cache_key,
+    petition_id_cache_key,
+    public_petition,
+)
+from safepassage.signatures.models import CampaignStats, PaperTally, Signature
 
 
 def confirmed_before(until: datetime) -> Q:
@@ -87,3 +93,46 @@ def recount(petition_id: int) -> None:
             stats.save(update_fields=["by_petition"])
     forget(petition_id)
     transaction.on_commit(lambda: forget(petition_id))
+
+
+def figures(petition: Petition) -> dict[str, int]:
+    """What the live counter shows: counted signatures, paper signatures, the goal.
+
+    Never a count of the whole table: the worker's aggregates plus the
+    signatures confirmed since (``counted_now``). Cached for
+    COUNT_CACHE_SECONDS; every change of a count drops the cached copy.
+    """
+    key = count_cache_key(petition.pk)
+    cached = cache.get(key)
+    if cached is None:
+        cached = {
+            "confirmed": counted_now(petition.pk),
+            "paper": paper_count(petition.pk),
+            "goal": petition.signature_goal,
+        }
+        cache.set(key, cached, settings.COUNT_CACHE_SECONDS)
+    return dict(cached)
+
+
+def confirmed_count(petition: Petition) -> int:
+    """Confirmed, unflagged signatures; cached for a few seconds for busy pages."""
+    return int(figures(petition)["confirmed"])
+
+
+def public_counter(slug: str) -> dict[str, int] | None:
+    """The live counter of a public petition by slug, or None: the counter endpoint's path.
+
+    Polled by every open signing page, so a cache hit reads two small
+    values and never the pickled petition.
+    """
+    key = petition_id_cache_key(slug)
+    petition_id = cache.get(key)
+    if petition_id == 0:  # known not to be public
+        return None
+    if petition_id is not None:
+        cached = cache.get(count_cache_key(petition_id))
+        if cached is not None:
+            return dict(cached)
+    petition = public_petition(slug)
+    cache.set(key, petition.pk if petition else 0, PETITION_CACHE_SECONDS)
+    return figures(petition) if petition else None

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from safepassage.signatures.views import counter_response
+from safepassage.signatures.views.signing import counter_response
 
 COUNTER_PATH = re.compile(r"/p/(?P<slug>[-a-zA-Z0-9_]+)/count\.json")
 

@@ -129,7 +129,7 @@ class Signature(models.Model):
             ),
         ]
         indexes = [
-            # Petition.confirmed_count() and every per-petition count.
+            # counter.confirmed_count() and every per-petition count.
             models.Index(
                 fields=["petition", "status", "review_reason"], name="signature_count_idx"
             ),
@@ -151,7 +151,7 @@ class Signature(models.Model):
             # moderation.invalidate(domain=...) finds one domain's signatures of a petition.
             models.Index(fields=["petition", "email_domain_hash"], name="signature_domain_idx"),
             # The live counter adds the signatures confirmed since the worker's last
-            # count (reports.counter): a short range of this index, never the table.
+            # count (signatures.counter): a short range of this index, never the table.
             models.Index(
                 fields=["petition", "confirmed_at"],
                 condition=Q(status="confirmed", review_reason=""),
@@ -274,6 +274,11 @@ class ModerationAction(models.Model):
     )
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
 
+    # Not stored: what the action (or its reversal) left the organiser to do, as the
+    # receivers of signals.signatures_moderated answered; set by moderation.py on the
+    # instance it acted on, shown by the moderation page.
+    notes: tuple[str, ...] = ()
+
     class Meta:
         verbose_name = _("moderation action")
         verbose_name_plural = _("moderation actions")
@@ -386,3 +391,60 @@ class LimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.window_start}"
+
+
+class CampaignStats(models.Model):
+    """Cached aggregates of a campaign's signatures, read by the public pages.
+
+    Counting a million signatures per page view is what the public pages must
+    never do: the worker refreshes one row per open campaign
+    (reports.stats.refresh_all_stats, every housekeeping round) and the pages,
+    the live counter (counter.py) and the directory's map read only that row.
+    """
+
+    campaign = models.OneToOneField(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="stats",
+        verbose_name=_("campaign"),
+    )
+    # Counted online signatures: confirmed and not held for review (tallies.counted).
+    total = models.PositiveIntegerField(_("counted signatures"), default=0)
+    # {ISO alpha-2: count}
+    by_country = models.JSONField(_("signatures by country"), default=dict)
+    # {mission pk as a string: count}; signatures not routed to a mission are left out.
+    by_mission = models.JSONField(_("signatures by mission"), default=dict)
+    # {petition pk as a string: count}: the server-side figure of each petition's counter.
+    by_petition = models.JSONField(_("signatures by petition"), default=dict)
+    # {petition pk: {"countries": {ISO alpha-2: count}, "missions": {mission pk or "": count}}};
+    # "" counts signatures not routed to a mission. What the API's counts serve.
+    breakdown = models.JSONField(_("signatures by petition, country and mission"), default=dict)
+    # by_petition counts the signatures confirmed before this moment; the live
+    # counter adds those confirmed since (signatures.counter).
+    counted_until = models.DateTimeField(_("petitions counted until"), null=True, blank=True)
+    # {"YYYY-MM-DD" (UTC date of confirmation): count}
+    per_day = models.JSONField(_("signatures per day"), default=dict)
+    countries = models.PositiveIntegerField(_("countries"), default=0)
+    missions_reached = models.PositiveIntegerField(_("missions reached"), default=0)
+    # Signatures collected on paper, when the signatures app records them (PaperTally).
+    paper = models.PositiveIntegerField(_("paper signatures"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed"), default=timezone.now)
+
+    class Meta:
+        # Made by the reports app, where the model was first: the table keeps its name.
+        db_table = "reports_campaignstats"
+        verbose_name = _("campaign statistics")
+        verbose_name_plural = _("campaign statistics")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.total}"
+
+    @property
+    def unrouted(self) -> int:
+        """Counted signatures not (yet) assigned to a mission."""
+        return max(0, self.total - sum(int(n) for n in self.by_mission.values()))
+
+    @property
+    def grand_total(self) -> int:
+        """Online and paper signatures together."""
+        return self.total + self.paper

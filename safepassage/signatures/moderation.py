@@ -38,8 +38,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safepassage.campaigns.models import Petition
+from safepassage.lib.clients import ip_hash as hash_ip
 from safepassage.lib.emails import InvalidEmail, canonicalize
-from safepassage.reports import counter
+from safepassage.signatures import counter
 from safepassage.signatures.models import (
     MODERATION_MARKER,
     ModerationAction,
@@ -48,7 +49,6 @@ from safepassage.signatures.models import (
 )
 from safepassage.signatures.services import hash_domain, release_mail, withhold_mail
 from safepassage.signatures.signals import signatures_moderated
-from safepassage.signatures.tokens import ip_hash as hash_ip
 
 __all__ = [
     "MODERATION_MARKER",
@@ -195,25 +195,28 @@ def preview(petition: Petition, criteria: Mapping[str, Any]) -> int:
     )
 
 
-def _changed(petition: Petition, action: ModerationAction, signature_ids: Sequence[int]) -> None:
+def _changed(
+    petition: Petition, action: ModerationAction, signature_ids: Sequence[int]
+) -> tuple[str, ...]:
     """In the moderating transaction: what follows from changing these signatures.
 
-    The live counter is recounted at once and all statistics after commit;
-    the change is announced, so the built packets that print any of them are
-    discarded (a name withheld now must not stay in a packet built before).
+    The live counter is recounted at once; the change is announced, so the
+    statistics are refreshed after commit (reports) and the built packets
+    that print any of them are discarded (packets: a name withheld now must
+    not stay in a packet built before). Returns the receivers' notes for the
+    organiser (``ModerationAction.notes``).
     """
-    from safepassage.reports.tasks import refresh_campaign_stats
-
-    campaign_id = petition.campaign_id
     counter.recount(petition.pk)
-    transaction.on_commit(lambda: refresh_campaign_stats.enqueue(campaign_id))
-    if signature_ids:
-        signatures_moderated.send(
-            ModerationAction,
-            petition_id=petition.pk,
-            signature_ids=list(signature_ids),
-            action_id=action.pk,
-        )
+    if not signature_ids:
+        return ()
+    answers = signatures_moderated.send(
+        ModerationAction,
+        campaign_id=petition.campaign_id,
+        petition_id=petition.pk,
+        signature_ids=list(signature_ids),
+        action_id=action.pk,
+    )
+    return tuple(str(note) for _receiver, note in answers if note)
 
 
 def _set_names(
@@ -253,7 +256,7 @@ def _set_names(
         pks = [pk for pk, _previous in targets]
         for start in range(0, len(pks), _BATCH):
             Signature.objects.filter(pk__in=pks[start : start + _BATCH]).update(name_withheld=hide)
-        _changed(petition, action, pks)
+        action.notes = _changed(petition, action, pks)
     return action
 
 
@@ -323,7 +326,7 @@ def invalidate(
             # addresses wiped. Reversing the action does not bring them back; a real
             # signer can ask for the link again.
             withhold_mail(batch)
-        _changed(petition, action, pks)
+        action.notes = _changed(petition, action, pks)
     return action
 
 
@@ -395,8 +398,9 @@ def reverse(action: ModerationAction, user: Any) -> int:
                         pk__in=pks[first : first + _BATCH], name_withheld=not previous_withheld
                     ).update(name_withheld=previous_withheld)
         touched = [signature_id for (signature_id,) in entries.values_list("signature_id")]
-        _changed(action.petition, action, touched if restored else [])
+        notes = _changed(action.petition, action, touched if restored else [])
     action.refresh_from_db()
+    action.notes = notes
     return restored
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
+from safepassage.lib.clients import hash_retention_cutoff
 from safepassage.signatures.models import ModerationAction, Signature
 
 logger = logging.getLogger(__name__)
@@ -27,17 +26,13 @@ SWEEP_SECONDS = 3600.0
 _next_sweep = 0.0
 
 
-def retention_cutoff(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - timedelta(days=settings.IP_HASH_RETENTION_DAYS)
-
-
 def drop_old_ip_hashes(now: datetime | None = None) -> int:
     """Set to null the IP hash of signatures, and of moderation criteria, past retention.
 
     Returns how many signatures lost their hash. Works in batches of short
     transactions, so signing never waits long for the write lock.
     """
-    cutoff = retention_cutoff(now)
+    cutoff = hash_retention_cutoff(now)
     total = 0
     while True:
         ids = list(

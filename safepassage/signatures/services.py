@@ -15,14 +15,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
-from safepassage.directory.tasks import schedule_routing
 from safepassage.lib import bulkinsert, crypto
+from safepassage.lib.clients import ip_hash
 from safepassage.lib.emails import CanonicalEmail, InvalidEmail, canonicalize, email_hash
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import wake_senders
-from safepassage.reports import counter
-from safepassage.signatures import throttle
+from safepassage.signatures import counter, throttle
 from safepassage.signatures.consent import CONSENT_VERSION, consent_hash
 from safepassage.signatures.models import Erasure, Signature
 from safepassage.signatures.pending import (
@@ -30,8 +29,7 @@ from safepassage.signatures.pending import (
     hold_over_limits,
     hold_reused_challenges,
 )
-from safepassage.signatures.signals import signature_erased
-from safepassage.signatures.tokens import ip_hash
+from safepassage.signatures.signals import signature_confirmed, signature_erased
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +261,9 @@ def confirm(signature: Signature) -> bool:
     if updated:
         counter.forget(signature.petition_id)
         logger.info("signature %s confirmed", signature.pk)
-        schedule_routing(signature.petition_id)
+        signature_confirmed.send(
+            Signature, petition_id=signature.petition_id, signature_id=signature.pk
+        )
     return updated == 1
 
 

@@ -29,7 +29,6 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.http import HttpRequest
 
 from safepassage.signatures.models import LimitCounter
 
@@ -43,17 +42,6 @@ REASONS = {
     "domain": "many signatures from one e-mail domain",
     "petition": "unusual signing rate",
 }
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address, trusting exactly TRUSTED_PROXY_COUNT proxies in front."""
-    if settings.TRUSTED_PROXY_COUNT:
-        forwarded = [
-            p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()
-        ]
-        if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
-            return str(forwarded[-settings.TRUSTED_PROXY_COUNT])
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _hit(key: str) -> int:

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils import timezone
 
 from safepassage.accounts.models import Assignment, Role
 from safepassage.accounts.permissions import fold_city, fold_country
 from safepassage.campaigns.models import Campaign
-
-if TYPE_CHECKING:
-    from safepassage.deliveries.models import Delivery
-    from safepassage.directory.models import Mission
-    from safepassage.events.models import Event
+from safepassage.deliveries.models import Delivery
+from safepassage.directory.models import Mission
+from safepassage.events.models import Event
 
 
 def person(user: Any) -> str:
@@ -36,7 +34,6 @@ class BoardRow:
     @property
     def outcome(self) -> str:
         """delivered, refused, failed or pending (planned, or no delivery recorded yet)."""
-        from safepassage.deliveries.models import Delivery
 
         if self.delivery is None or self.delivery.status == Delivery.Status.PLANNED:
             return "pending"
@@ -83,10 +80,6 @@ def _coordinators(campaign: Campaign) -> tuple[dict[Any, set[str]], ...]:
 
 
 def build_board(campaign: Campaign) -> Board:
-    from safepassage.deliveries.models import Delivery
-    from safepassage.directory.models import Mission
-    from safepassage.events.models import Event
-
     events = (
         Event.objects.filter(campaign=campaign)
         .exclude(status=Event.Status.CANCELLED)

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from safepassage.accounts.models import Role
 from safepassage.accounts.permissions import fold_city
 from safepassage.campaigns.models import Campaign, Organisation
+from safepassage.directory.models import Mission
+from safepassage.events.models import Event
 from safepassage.lib import geo
 
 MAX_CITIES = 50
@@ -90,8 +92,6 @@ class InviteForm(forms.Form):
 
     def __init__(self, campaign: Campaign, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from safepassage.directory.models import Mission
-        from safepassage.events.models import Event
 
         self.campaign = campaign
         missions = self.fields["missions"]

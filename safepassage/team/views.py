@@ -1,5 +1,8 @@
 """The team's pages: invitations, the coordinator dashboard and the organisers' board.
 
+The team app sits above the apps whose work it shows (events, deliveries,
+the directory); accounts, below them all, only knows people and their roles.
+
 Every view loads the campaign and checks the user's role in it on the
 server (permissions.py): no account → the team login page; an account with
 no role in the campaign → 404 (the page does not exist for them); a role
@@ -12,42 +15,29 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from safepassage.accounts import permissions, services
-from safepassage.accounts.board import build_board
-from safepassage.accounts.forms import InviteForm, JoinForm
-from safepassage.accounts.mail import describe_assignments
-from safepassage.accounts.models import Invitation, Role
+from safepassage.accounts import permissions
+from safepassage.accounts.models import INVITATION_DAYS, Invitation, Role
 from safepassage.campaigns.models import Campaign
-
-LOGIN = "accounts:login"
-team_login_required = login_required(login_url=LOGIN)
-
-
-class TeamLoginView(LoginView):
-    """Coordinators and partner editors are not staff, so the admin's login refuses them."""
-
-    template_name = "accounts/login.html"
-
-    def get_default_redirect_url(self) -> str:
-        return reverse("accounts:index")
-
-
-class TeamLogoutView(LogoutView):
-    def get_default_redirect_url(self) -> str:
-        return reverse(LOGIN)
+from safepassage.deliveries.permissions import deliveries_for
+from safepassage.events.models import RSVP
+from safepassage.events.permissions import events_for, rsvp_events_for
+from safepassage.team import invitations
+from safepassage.team.board import build_board
+from safepassage.team.forms import InviteForm, JoinForm
+from safepassage.team.mail import describe_assignments
 
 
 def _campaign_and_roles(request: HttpRequest, slug: str) -> tuple[Campaign, set[str]]:
@@ -58,31 +48,24 @@ def _campaign_and_roles(request: HttpRequest, slug: str) -> tuple[Campaign, set[
     return campaign, kinds
 
 
-def delivery_url(pk: int) -> str:
-    """The delivery's page (built by the deliveries app)."""
-    return f"/deliveries/{pk}/"
-
-
 @never_cache
-@team_login_required
+@login_required
 def index(request: HttpRequest) -> HttpResponse:
     campaigns = [
         (campaign, permissions.is_organiser(request.user, campaign))
         for campaign in permissions.campaigns_for(request.user).order_by("-year", "title")
     ]
-    return render(request, "accounts/index.html", {"campaigns": campaigns})
+    return render(request, "team/index.html", {"campaigns": campaigns})
 
 
 @never_cache
-@team_login_required
+@login_required
 def dashboard(request: HttpRequest, campaign: str) -> HttpResponse:
-    from safepassage.events.models import RSVP
-
     the_campaign, kinds = _campaign_and_roles(request, campaign)
     user: Any = request.user
     confirmed = Q(rsvps__status=RSVP.Status.CONFIRMED)
     events = list(
-        permissions.events_for(user, the_campaign)
+        events_for(user, the_campaign)
         .select_related("mission", "host")
         .annotate(
             confirmed_rsvps=Count("rsvps", filter=confirmed),
@@ -91,8 +74,8 @@ def dashboard(request: HttpRequest, campaign: str) -> HttpResponse:
         )
         .order_by("starts_at", "pk")
     )
-    # The same rule as permissions.can_see_rsvp_names, in one query for all events.
-    named = set(permissions.rsvp_events_for(user, the_campaign).values_list("pk", flat=True)) & {
+    # The same rule as events.permissions.can_see_rsvp_names, in one query for all events.
+    named = set(rsvp_events_for(user, the_campaign).values_list("pk", flat=True)) & {
         event.pk for event in events
     }
     names: dict[int, list[Any]] = defaultdict(list)
@@ -104,8 +87,8 @@ def dashboard(request: HttpRequest, campaign: str) -> HttpResponse:
         names[rsvp.event_id].append(rsvp)
     rows = [(event, event.pk in named, names.get(event.pk, [])) for event in events]
     deliveries = [
-        (delivery, delivery_url(delivery.pk))
-        for delivery in permissions.deliveries_for(user, the_campaign)
+        (delivery, reverse("deliveries:detail", args=[delivery.pk]))
+        for delivery in deliveries_for(user, the_campaign)
         .select_related("mission", "updated_by")
         .order_by("mission__host_country", "mission__city", "mission__name")
     ]
@@ -122,21 +105,21 @@ def dashboard(request: HttpRequest, campaign: str) -> HttpResponse:
         "rows": rows,
         "deliveries": deliveries,
     }
-    return render(request, "accounts/dashboard.html", context)
+    return render(request, "team/dashboard.html", context)
 
 
 @never_cache
-@team_login_required
+@login_required
 def board(request: HttpRequest, campaign: str) -> HttpResponse:
     the_campaign, kinds = _campaign_and_roles(request, campaign)
     if Role.Kind.ORGANISER not in kinds:
         raise PermissionDenied
     context = {"campaign": the_campaign, "organiser": True, "board": build_board(the_campaign)}
-    return render(request, "accounts/board.html", context)
+    return render(request, "team/board.html", context)
 
 
 @never_cache
-@team_login_required
+@login_required
 @sensitive_post_parameters("email")
 def invite(request: HttpRequest, campaign: str) -> HttpResponse:
     the_campaign, kinds = _campaign_and_roles(request, campaign)
@@ -145,7 +128,7 @@ def invite(request: HttpRequest, campaign: str) -> HttpResponse:
     form = InviteForm(the_campaign, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        invitation = services.invite(
+        invitation = invitations.invite(
             campaign=the_campaign,
             invited_by=request.user,
             email=data["email"],
@@ -161,9 +144,9 @@ def invite(request: HttpRequest, campaign: str) -> HttpResponse:
             request,
             _("The invitation for %(name)s is on its way.") % {"name": invitation.name},
         )
-        return redirect("accounts:invite", campaign=the_campaign.slug)
-    invitations = [
-        (invitation, services.state(invitation), describe_assignments(invitation))
+        return redirect("team:invite", campaign=the_campaign.slug)
+    listed = [
+        (invitation, invitation.state(), describe_assignments(invitation))
         for invitation in Invitation.objects.filter(campaign=the_campaign)
         .select_related("organisation", "invited_by", "accepted_by")
         .order_by("-created_at", "-pk")[:100]
@@ -172,14 +155,14 @@ def invite(request: HttpRequest, campaign: str) -> HttpResponse:
         "campaign": the_campaign,
         "organiser": True,
         "form": form,
-        "invitations": invitations,
-        "days": services.INVITATION_DAYS,
+        "invitations": listed,
+        "days": INVITATION_DAYS,
     }
-    return render(request, "accounts/invite.html", context)
+    return render(request, "team/invite.html", context)
 
 
 def _unusable(request: HttpRequest, reason: str, status: int) -> HttpResponse:
-    return render(request, "accounts/join_invalid.html", {"reason": reason}, status=status)
+    return render(request, "team/join_invalid.html", {"reason": reason}, status=status)
 
 
 @never_cache
@@ -192,7 +175,7 @@ def join(request: HttpRequest, token: UUID) -> HttpResponse:
     )
     if invitation is None:
         return _unusable(request, "unknown", 404)
-    state = services.state(invitation)
+    state = invitation.state()
     if state != "pending":
         return _unusable(request, state, 410)
     user: Any = request.user if request.user.is_authenticated else None
@@ -208,10 +191,10 @@ def join(request: HttpRequest, token: UUID) -> HttpResponse:
             account = form.save(commit=False) if form.is_valid() else None
         if account is not None:
             try:
-                services.accept(invitation.pk, account)
-            except services.InvitationUnusable as unusable:
+                invitations.accept(invitation.pk, account)
+            except invitations.InvitationUnusable as unusable:
                 return _unusable(request, unusable.reason, 410)
-            except services.RoleConflict as conflict:
+            except invitations.RoleConflict as conflict:
                 error = str(conflict)
             else:
                 if user is None:
@@ -221,13 +204,13 @@ def join(request: HttpRequest, token: UUID) -> HttpResponse:
                     _("Welcome: you are now %(role)s for %(campaign)s.")
                     % {"role": invitation.get_kind_display(), "campaign": invitation.campaign},
                 )
-                return redirect("accounts:dashboard", campaign=invitation.campaign.slug)
+                return redirect("team:dashboard", campaign=invitation.campaign.slug)
     context = {
         "invitation": invitation,
         "form": form,
         "error": error,
         "assignments": describe_assignments(invitation),
-        "expires_at": services.expires_at(invitation),
-        "login_url": f"{reverse(LOGIN)}?next={request.path}",
+        "expires_at": invitation.expires_at(),
+        "login_url": f"{resolve_url(settings.LOGIN_URL)}?next={request.path}",
     }
-    return render(request, "accounts/join.html", context)
+    return render(request, "team/join.html", context)

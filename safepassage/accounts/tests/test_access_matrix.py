@@ -45,6 +45,8 @@ from safepassage.accounts.tests.world import (
     build_world,
     furnish,
 )
+from safepassage.deliveries import permissions as delivery_permissions
+from safepassage.events import permissions as event_permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -103,22 +105,22 @@ STAFF_ONLY = per_role(organiser=OK, organiser_b=OK, _=ADMIN_LOGIN)
 VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     (
         "team index",
-        lambda w: reverse("accounts:index"),
+        lambda w: reverse("team:index"),
         per_role(anonymous=LOGIN, signer=LOGIN, _=OK),
     ),
     (
         "dashboard",
-        lambda w: reverse("accounts:dashboard", args=[w.campaign.slug]),
+        lambda w: reverse("team:dashboard", args=[w.campaign.slug]),
         per_role(anonymous=LOGIN, signer=LOGIN, outsider=NOT_FOUND, organiser_b=NOT_FOUND, _=OK),
     ),
     (
         "dashboard of the other campaign",
-        lambda w: reverse("accounts:dashboard", args=[w.other_campaign.slug]),
+        lambda w: reverse("team:dashboard", args=[w.other_campaign.slug]),
         per_role(anonymous=LOGIN, signer=LOGIN, organiser_b=OK, _=NOT_FOUND),
     ),
     (
         "day-of-action board",
-        lambda w: reverse("accounts:board", args=[w.campaign.slug]),
+        lambda w: reverse("team:board", args=[w.campaign.slug]),
         per_role(
             anonymous=LOGIN,
             signer=LOGIN,
@@ -130,7 +132,7 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     ),
     (
         "invite page",
-        lambda w: reverse("accounts:invite", args=[w.campaign.slug]),
+        lambda w: reverse("team:invite", args=[w.campaign.slug]),
         per_role(
             anonymous=LOGIN,
             signer=LOGIN,
@@ -178,17 +180,17 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
     ),
     (
         "remembrance list and reading script page",
-        lambda w: reverse("remembrance:page", args=[w.campaign.slug]),
+        lambda w: reverse("events:remembrance", args=[w.campaign.slug]),
         per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
     ),
     (
         "reading script PDF",
-        lambda w: reverse("remembrance:pdf", args=[w.campaign.slug]) + "?readers=2",
+        lambda w: reverse("events:remembrance_pdf", args=[w.campaign.slug]) + "?readers=2",
         per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
     ),
     (
         "remembrance import",
-        lambda w: reverse("remembrance:import", args=[w.campaign.slug]),
+        lambda w: reverse("events:remembrance_import", args=[w.campaign.slug]),
         per_role(anonymous=LOGIN, signer=LOGIN, organiser=OK, _=NOT_FOUND),
     ),
 ]
@@ -231,7 +233,7 @@ VIEWS += [
     ),
     (
         "moderation",
-        team_page("moderation:index"),
+        team_page("signatures:moderation"),
         per_role(
             anonymous=LOGIN,
             signer=LOGIN,
@@ -242,10 +244,10 @@ VIEWS += [
         ),
     ),
     ("packets", team_page("packets:index"), ORGANISER_ONLY_403),
-    ("after-action report editor", team_page("report:edit"), ORGANISER_ONLY_403),
-    ("press kit editor", team_page("presskit:edit"), ORGANISER_ONLY_403),
-    ("press release draft", team_page("presskit:press_release"), ORGANISER_ONLY_403),
-    ("flyer draft", team_page("presskit:flyer"), ORGANISER_ONLY_403),
+    ("after-action report editor", team_page("reports:report_edit"), ORGANISER_ONLY_403),
+    ("press kit editor", team_page("reports:press_kit"), ORGANISER_ONLY_403),
+    ("press release draft", team_page("reports:press_kit_release"), ORGANISER_ONLY_403),
+    ("flyer draft", team_page("reports:press_kit_flyer"), ORGANISER_ONLY_403),
     (
         "deliveries index (lists only the user's own: see the test below)",
         lambda w: reverse("deliveries:index"),
@@ -481,7 +483,7 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
     ),
     (
         "withhold names",
-        team_page("moderation:names"),
+        team_page("signatures:moderation_names"),
         {},
         per_role(
             anonymous=LOGIN,
@@ -494,7 +496,7 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
     ),
     (
         "invalidate signatures",
-        team_page("moderation:invalidate"),
+        team_page("signatures:moderation_invalidate"),
         {},
         per_role(
             anonymous=LOGIN,
@@ -507,7 +509,7 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
     ),
     (
         "reverse a moderation action",
-        team_page("moderation:reverse", thing("moderation")),
+        team_page("signatures:moderation_reverse", thing("moderation")),
         {},
         per_role(
             anonymous=LOGIN,
@@ -537,7 +539,7 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     ),
     (
         "events_for",
-        lambda w, u: w.labels(permissions.events_for(u, w.campaign)),
+        lambda w, u: w.labels(event_permissions.events_for(u, w.campaign)),
         per_role(
             coordinator_a={"event A"},
             coordinator_b={"event B"},
@@ -548,7 +550,7 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     ),
     (
         "rsvp_events_for",
-        lambda w, u: w.labels(permissions.rsvp_events_for(u, w.campaign)),
+        lambda w, u: w.labels(event_permissions.rsvp_events_for(u, w.campaign)),
         per_role(
             coordinator_a={"event A"},
             coordinator_b={"event B"},
@@ -558,7 +560,7 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     ),
     (
         "deliveries_for",
-        lambda w, u: w.labels(permissions.deliveries_for(u, w.campaign)),
+        lambda w, u: w.labels(delivery_permissions.deliveries_for(u, w.campaign)),
         per_role(
             coordinator_a={"delivery Washington"},
             coordinator_b={"delivery Chicago"},
@@ -568,32 +570,32 @@ CHECKS: list[tuple[str, Callable[[World, Any], Any], dict[str, Any]]] = [
     ),
     (
         "can_see_rsvp_names(event A)",
-        lambda w, u: permissions.can_see_rsvp_names(u, w.event_a),
+        lambda w, u: event_permissions.can_see_rsvp_names(u, w.event_a),
         per_role(coordinator_a=True, organiser=True, _=False),
     ),
     (
         "can_see_rsvp_names(event B)",
-        lambda w, u: permissions.can_see_rsvp_names(u, w.event_b),
+        lambda w, u: event_permissions.can_see_rsvp_names(u, w.event_b),
         per_role(coordinator_b=True, organiser=True, _=False),
     ),
     (
         "can_manage_event(event A)",
-        lambda w, u: permissions.can_manage_event(u, w.event_a),
+        lambda w, u: event_permissions.can_manage_event(u, w.event_a),
         per_role(coordinator_a=True, partner=True, organiser=True, _=False),
     ),
     (
         "can_manage_event(event B)",
-        lambda w, u: permissions.can_manage_event(u, w.event_b),
+        lambda w, u: event_permissions.can_manage_event(u, w.event_b),
         per_role(coordinator_b=True, organiser=True, _=False),
     ),
     (
         "can_manage_delivery(Washington)",
-        lambda w, u: permissions.can_manage_delivery(u, w.delivery_w),
+        lambda w, u: delivery_permissions.can_manage_delivery(u, w.delivery_w),
         per_role(coordinator_a=True, organiser=True, _=False),
     ),
     (
         "can_manage_delivery(Chicago)",
-        lambda w, u: permissions.can_manage_delivery(u, w.delivery_c),
+        lambda w, u: delivery_permissions.can_manage_delivery(u, w.delivery_c),
         per_role(coordinator_b=True, organiser=True, _=False),
     ),
     (
@@ -702,9 +704,9 @@ def test_permission_matrix(world):
 def test_the_rsvp_name_check_and_the_rsvp_event_list_agree(world):
     for role in ROLES:
         user = world.users[role]
-        listed = set(permissions.rsvp_events_for(user, world.campaign))
+        listed = set(event_permissions.rsvp_events_for(user, world.campaign))
         for event in (world.event_a, world.event_b):
-            assert permissions.can_see_rsvp_names(user, event) == (event in listed), role
+            assert event_permissions.can_see_rsvp_names(user, event) == (event in listed), role
 
 
 def page(client: Client, url: str) -> str:
@@ -715,7 +717,7 @@ def page(client: Client, url: str) -> str:
 
 def test_coordinator_a_sees_washington_only(world):
     html = page(
-        world.clients["coordinator_a"], reverse("accounts:dashboard", args=[world.campaign.slug])
+        world.clients["coordinator_a"], reverse("team:dashboard", args=[world.campaign.slug])
     )
     assert world.event_a.title in html and NAMES_A[0] in html
     assert world.event_b.title not in html and NAMES_B[0] not in html
@@ -730,7 +732,7 @@ def test_coordinator_a_sees_washington_only(world):
 
 def test_coordinator_b_sees_chicago_only_with_its_hidden_address(world):
     html = page(
-        world.clients["coordinator_b"], reverse("accounts:dashboard", args=[world.campaign.slug])
+        world.clients["coordinator_b"], reverse("team:dashboard", args=[world.campaign.slug])
     )
     assert world.event_b.title in html and NAMES_B[0] in html and SECRET_ADDRESS in html
     assert world.event_a.title not in html and NAMES_A[0] not in html
@@ -740,7 +742,7 @@ def test_coordinator_b_sees_chicago_only_with_its_hidden_address(world):
 
 
 def test_the_partner_editor_sees_their_event_and_counts_but_no_names(world):
-    html = page(world.clients["partner"], reverse("accounts:dashboard", args=[world.campaign.slug]))
+    html = page(world.clients["partner"], reverse("team:dashboard", args=[world.campaign.slug]))
     assert world.event_a.title in html and "1 confirmed RSVP," in html
     assert world.event_b.title not in html
     for name in (*NAMES_A, *NAMES_B, *UNCONFIRMED):
@@ -749,9 +751,7 @@ def test_the_partner_editor_sees_their_event_and_counts_but_no_names(world):
 
 
 def test_the_organiser_sees_everything_of_the_campaign(world):
-    html = page(
-        world.clients["organiser"], reverse("accounts:dashboard", args=[world.campaign.slug])
-    )
+    html = page(world.clients["organiser"], reverse("team:dashboard", args=[world.campaign.slug]))
     for text in (world.event_a.title, world.event_b.title, *NAMES_A, *NAMES_B, SECRET_ADDRESS):
         assert text in html
     assert f"/deliveries/{world.delivery_w.pk}/" in html
@@ -792,12 +792,12 @@ def test_the_organiser_of_another_campaign_sees_nothing_of_this_one_on_their_pag
     deliveries = page(client, reverse("deliveries:index"))
     for delivery in (world.delivery_w, world.delivery_c):
         assert f"/deliveries/{delivery.pk}/" not in deliveries
-    index = page(client, reverse("accounts:index"))
+    index = page(client, reverse("team:index"))
     assert world.campaign.slug not in index and world.other_campaign.slug in index
 
 
 def test_the_board_shows_every_mission_with_an_event_or_a_delivery(world):
-    html = page(world.clients["organiser"], reverse("accounts:board", args=[world.campaign.slug]))
+    html = page(world.clients["organiser"], reverse("team:board", args=[world.campaign.slug]))
     assert '<meta http-equiv="refresh" content="60">' in html
     assert "Generated at" in html
     assert world.embassy.name in html and world.consulate.name in html
@@ -813,7 +813,7 @@ def test_the_board_shows_every_mission_with_an_event_or_a_delivery(world):
 
 
 def test_a_coordinator_logs_in_on_the_team_login_page_not_the_admins(world):
-    dashboard = reverse("accounts:dashboard", args=[world.campaign.slug])
+    dashboard = reverse("team:dashboard", args=[world.campaign.slug])
     client = Client()
     login = client.get(dashboard)["Location"]
     assert login == f"{reverse('accounts:login')}?next={dashboard}"
@@ -837,15 +837,16 @@ PUBLIC_URLS = frozenset(
     {
         "set_language",
         "signatures:sign", "signatures:thanks", "signatures:resend", "signatures:count",
-        "signatures:confirm", "signatures:withdraw", "personal_letter:edit",
+        "signatures:confirm", "signatures:withdraw", "letters:personal",
         "core:home", "core:about", "core:healthz", "core:subdivisions", "core:demo-mail",
         "directory:index", "directory:missions", "directory:find", "directory:map",
         "events:list", "events:campaign_ics", "events:city_ics", "events:event",
         "events:event_ics", "events:rsvp", "events:rsvp_thanks", "events:rsvp_confirm",
         "events:rsvp_cancel", "events:rsvp_page", "events:rsvp_ics",
-        "reports:campaign", "report:public", "report:pdf", "report:photo", "public-document",
-        "presskit:public_press_release", "presskit:public_flyer",
-        "accounts:login", "accounts:logout", "accounts:join", "accounts:second_factor",
+        "reports:campaign", "reports:report", "reports:report_pdf", "reports:report_photo",
+        "letters:public-document",
+        "reports:press_release", "reports:flyer",
+        "accounts:login", "accounts:logout", "team:join", "accounts:second_factor",
         "accounts:two_factor_setup", "accounts:recovery_codes", "accounts:remove_device",
         "accounts:reauth",
         "api:docs", "api:not_found", "api:v1:openapi-json", "api:v1:api-root",

@@ -18,9 +18,9 @@ from django.urls import reverse
 
 from conftest import totp_code, totp_device
 from safepassage.accounts import security
-from safepassage.accounts.forms import JoinForm
 from safepassage.accounts.models import AuthEvent, Role
 from safepassage.accounts.services import grant_admin
+from safepassage.team.forms import JoinForm
 
 PASSWORD = "a-long-test-password-9731"
 TEAM_LOGIN = "/team/login/"

@@ -277,8 +277,14 @@ def populate(world: World) -> Rows:
     from safepassage.letters.models import Letter, Letterhead, LetterVersion, SupportingDocument
     from safepassage.outbox.models import Message
     from safepassage.packets.models import Packet, PacketBuild, PacketDownload
-    from safepassage.reports.models import AfterActionReport, CampaignStats, PressKit
-    from safepassage.signatures.models import Erasure, ModerationAction, PaperTally, Signature
+    from safepassage.reports.models import AfterActionReport, PressKit
+    from safepassage.signatures.models import (
+        CampaignStats,
+        Erasure,
+        ModerationAction,
+        PaperTally,
+        Signature,
+    )
 
     year = world.campaign.year
     petition_b = Petition.objects.create(campaign=world.other_campaign, slug="another-petition")

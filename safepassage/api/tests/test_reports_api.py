@@ -15,8 +15,6 @@ from safepassage.reports.tests.test_report import (
     sign,
 )
 
-pytestmark = pytest.mark.urls("safepassage.reports.tests.test_report")
-
 
 @pytest.fixture(autouse=True)
 def _fresh(settings: Any, tmp_path: Any) -> None:

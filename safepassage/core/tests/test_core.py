@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from conftest import ROOT, run_tasks, sign_data
-from safepassage.campaigns.demo import load_demo
 from safepassage.campaigns.models import Campaign, Petition
+from safepassage.core.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -31,14 +31,14 @@ from safepassage.core.middleware import ContentSecurityPolicyMiddleware
 SKIPPED: dict[str, str] = {
     # PDFs and ZIPs, not pages: WeasyPrint takes seconds per document on this machine, and
     # the same middleware adds the same headers to them (checked on the other downloads).
-    "remembrance:pdf": "a PDF",
-    "report:pdf": "a PDF",
+    "events:remembrance_pdf": "a PDF",
+    "reports:report_pdf": "a PDF",
     "letters:preview": "a PDF",
     "letters:letterhead-preview": "a PDF",
-    "presskit:press_release": "a PDF",
-    "presskit:flyer": "a PDF",
-    "presskit:public_press_release": "a PDF",
-    "presskit:public_flyer": "a PDF",
+    "reports:press_kit_release": "a PDF",
+    "reports:press_kit_flyer": "a PDF",
+    "reports:press_release": "a PDF",
+    "reports:flyer": "a PDF",
     "packets:packet": "a PDF",
     "packets:zip": "a ZIP",
 }

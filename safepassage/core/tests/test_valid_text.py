@@ -169,7 +169,7 @@ def test_an_admin_form_refuses_garbage_and_keeps_the_old_value(superuser_client,
 
 
 def test_a_team_form_refuses_garbage(superuser_client, petition):
-    url = reverse("report:edit", kwargs={"campaign": petition.campaign.slug})
+    url = reverse("reports:report_edit", kwargs={"campaign": petition.campaign.slug})
     body = b"title=Report%FF&introduction=x&closing=y"
     assert_refused(superuser_client.generic("POST", url, body, content_type=FORM))
     body = multipart({"title": b"Report \xc3\x28", "introduction": b"x", "closing": b"y"})

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from conftest import free_port, mail_text, run_tasks
-from safepassage.deliveries import services
+from safepassage.deliveries import emailing, services
 from safepassage.deliveries.models import Delivery
 from safepassage.deliveries.tests.conftest import tiny_pdf
 from safepassage.outbox.models import Message
@@ -82,12 +82,12 @@ def test_sending_twice_is_refused(client, deliveries, organiser, smtp_server):
     assert client.post(url, send_form(tiny_pdf())).status_code == 302
     again = client.post(url, send_form(tiny_pdf("other")), follow=True)
     assert "already been e-mailed" in again.content.decode()
-    with pytest.raises(services.AlreadySent):
-        services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+    with pytest.raises(emailing.AlreadySent):
+        emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     run_tasks()
-    services.sync_email_deliveries()
-    with pytest.raises((services.AlreadySent, ValidationError)):
-        services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+    emailing.sync_email_deliveries()
+    with pytest.raises((emailing.AlreadySent, ValidationError)):
+        emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     assert Message.objects.count() == 1
     assert len(smtp_server.wait_for(1)) == 1
     assert not client.get(url).context["can_send"]
@@ -101,14 +101,14 @@ def test_concurrent_sends_mail_once(deliveries, organiser, smtp_server):
     def send(n: int) -> None:
         try:
             barrier.wait()
-            services.send_by_email(
+            emailing.send_by_email(
                 Delivery.objects.get(pk=delivery.pk),
                 user=organiser,
                 packet=tiny_pdf(f"copy {n}"),
                 filename="p.pdf",
             )
             outcomes.append("sent")
-        except services.AlreadySent:
+        except emailing.AlreadySent:
             outcomes.append("refused")
         except Exception as error:  # pragma: no cover - reported below
             outcomes.append(repr(error))
@@ -127,7 +127,7 @@ def test_concurrent_sends_mail_once(deliveries, organiser, smtp_server):
 
 
 def test_a_message_cannot_serve_two_deliveries(deliveries, organiser, smtp_server):
-    services.send_by_email(
+    emailing.send_by_email(
         deliveries["munich"], user=organiser, packet=tiny_pdf(), filename="p.pdf"
     )
     message = Delivery.objects.get(pk=deliveries["munich"].pk).message
@@ -141,25 +141,25 @@ def test_a_failed_mail_marks_the_delivery_failed_and_may_be_sent_again(
     delivery = deliveries["munich"]
     settings.EMAIL_PORT = free_port()  # nothing listens there
     settings.OUTBOX_MAX_ATTEMPTS = 1
-    services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+    emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     run_tasks()
     first = Delivery.objects.get(pk=delivery.pk).message
     assert first is not None and first.status == "failed"
-    assert services.sync_email_deliveries() == {"emailed": 0, "failed": 1}
+    assert emailing.sync_email_deliveries() == {"emailed": 0, "failed": 1}
     delivery.refresh_from_db()
     assert delivery.status == "failed"
     latest = delivery.history.latest("history_date")
     assert latest.history_user == organiser
     assert "ConnectionRefusedError" in latest.history_change_reason
-    assert services.sync_email_deliveries() == {"emailed": 0, "failed": 0}
+    assert emailing.sync_email_deliveries() == {"emailed": 0, "failed": 0}
 
     settings.EMAIL_PORT = smtp_server.port
     client.force_login(organiser)
     assert client.get(reverse("deliveries:send", args=[delivery.pk])).context["can_send"]
-    second = services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+    second = emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     assert second.pk != first.pk
     run_tasks()
-    assert services.sync_email_deliveries() == {"emailed": 1, "failed": 0}
+    assert emailing.sync_email_deliveries() == {"emailed": 1, "failed": 0}
     delivery.refresh_from_db()
     assert delivery.status == "emailed" and delivery.message == second
     assert len(smtp_server.wait_for(1)) == 1
@@ -178,7 +178,7 @@ def test_a_link_instead_of_an_attachment(client, deliveries, munich_coordinator,
     [mail] = smtp_server.wait_for(1)
     assert list(mail.iter_attachments()) == []
     assert link in mail_text(mail) and "c" * 64 in mail_text(mail)
-    services.sync_email_deliveries()
+    emailing.sync_email_deliveries()
     delivery.refresh_from_db()
     assert delivery.status == "emailed" and delivery.packet_sha256 == "c" * 64
     assert delivery.history.latest("history_date").history_user == munich_coordinator
@@ -200,16 +200,16 @@ def test_the_send_form_refuses_what_it_cannot_send(client, deliveries, organiser
     delivery.mission.save()
     assert not client.get(url).context["can_send"]
     with pytest.raises(ValidationError):
-        services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+        emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     assert not Message.objects.exists()
 
 
 def test_a_correction_after_the_mail_is_not_undone(deliveries, organiser, smtp_server):
     delivery = deliveries["munich"]
-    services.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
+    emailing.send_by_email(delivery, user=organiser, packet=tiny_pdf(), filename="p.pdf")
     run_tasks()
-    services.sync_email_deliveries()
+    emailing.sync_email_deliveries()
     delivery.refresh_from_db()
     services.record(delivery, "failed", notes="The mission says the mail bounced.", user=organiser)
-    assert services.sync_email_deliveries() == {"emailed": 0, "failed": 0}
+    assert emailing.sync_email_deliveries() == {"emailed": 0, "failed": 0}
     assert Delivery.objects.get(pk=delivery.pk).status == "failed"

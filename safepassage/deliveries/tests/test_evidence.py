@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import ExifTags, Image, PngImagePlugin
 
-from safepassage.deliveries import uploads
 from safepassage.deliveries.tests.conftest import jpeg_with_gps, tiny_pdf
+from safepassage.lib import uploads
 
 
 def upload(client, delivery, content, name="photo.jpg", kind="photo", **extra):

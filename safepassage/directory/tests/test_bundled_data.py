@@ -27,8 +27,8 @@ from safepassage.directory.coverage import (
     Gap,
     Shared,
     coverage,
-    render_markdown,
 )
+from safepassage.directory.coverage_report import render_markdown
 from safepassage.directory.models import PARTIAL_DATE, Mission
 from safepassage.lib import geo
 from safepassage.lib.geo import shapes

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.core.management import call_command
 
-from safepassage.directory import bundled, transfer
+from safepassage.directory import bundled, export, transfer
 from safepassage.directory.models import Mission, MissionArea
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_legacy_columns_and_a_default_sending_state_are_accepted():
 
 def test_csv_and_json_exports_round_trip(tmp_path):
     transfer.import_rows([row(), row(id="cn-e-de-berlin", kind="embassy", city="Berlin")])
-    before = [transfer.mission_record(m) for m in transfer.export_queryset("CN")]
+    before = [export.mission_record(m) for m in export.export_queryset("CN")]
     csv_file, json_file = tmp_path / "m.csv", tmp_path / "m.json"
     call_command("export_missions", "--format", "csv", "-o", str(csv_file))
     call_command("export_missions", "--format", "json", "-o", str(json_file))
@@ -144,13 +144,13 @@ def test_csv_and_json_exports_round_trip(tmp_path):
     for path in (csv_file, json_file):
         report = transfer.import_file(path)
         assert report.rejected == [], list(report.lines())
-        assert [transfer.mission_record(m) for m in transfer.export_queryset("CN")] == before
+        assert [export.mission_record(m) for m in export.export_queryset("CN")] == before
 
 
 def test_export_neutralises_formulas_but_keeps_phone_numbers():
     transfer.import_rows([row(notes='=HYPERLINK("http://evil")', fax="-1 234")])
     out = io.StringIO()
-    transfer.export_csv(transfer.export_queryset(), out)
+    export.export_csv(export.export_queryset(), out)
     text = out.getvalue()
     assert "'=HYPERLINK" in text
     assert ",+49 89 17301612," in text and ",-1 234," in text
@@ -194,7 +194,7 @@ def test_conflicting_districts_are_reported():
 def test_the_command_reports_rejected_rows_and_strict_fails(tmp_path):
     path = tmp_path / "bad.csv"
     out = io.StringIO()
-    transfer.export_csv([], out)
+    export.export_csv([], out)
     path.write_text(out.getvalue() + "Q9,Name,embassy,CN,DE,,,,,,,,,,open,,,,,wikidata:Q9,,\n")
     out = io.StringIO()
     call_command("import_missions", str(path), stdout=out)

@@ -277,8 +277,8 @@ def test_an_overlong_letter_is_refused_and_kept(client, signer, missions):
 
 def test_pending_withdrawn_and_forged_links_get_the_invalid_page(client, petition, signer):
     pending = make_signature(petition, status="pending", first_name="Min-jun", last_name="Park")
-    forged = reverse("personal_letter:edit", args=[signer.uuid, link_token("confirm", signer.uuid)])
-    other = reverse("personal_letter:edit", args=[signer.uuid, personal.letter_token(pending.uuid)])
+    forged = reverse("letters:personal", args=[signer.uuid, link_token("confirm", signer.uuid)])
+    other = reverse("letters:personal", args=[signer.uuid, personal.letter_token(pending.uuid)])
     for address in (url(pending), forged, other):
         for response in (client.get(address), client.post(address, form_data())):
             assert response.status_code == 404

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from safepassage.lib.clients import ip_hash
 from safepassage.packets import services
 from safepassage.packets.models import Packet, PacketBuild
 from safepassage.packets.tests.conftest import Signers, pdf_text, sign
 from safepassage.packets.tests.test_build import packet_bytes, run_all, start
 from safepassage.signatures import moderation
-from safepassage.signatures.tokens import ip_hash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,9 +22,8 @@ from safepassage.directory.routing import route_petition
 from safepassage.directory.tests.test_routing import SMALL_DIRECTORY, confirmed
 from safepassage.events.models import RSVP, Event
 from safepassage.reports import tasks
-from safepassage.reports.models import CampaignStats
 from safepassage.reports.stats import refresh_all_stats, refresh_stats
-from safepassage.signatures.models import Signature
+from safepassage.signatures.models import CampaignStats, Signature
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,11 +14,9 @@ from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.tests.test_routing import confirmed
-from safepassage.reports import counter
-from safepassage.reports.models import CampaignStats
 from safepassage.reports.stats import refresh_stats
-from safepassage.signatures import moderation, services
-from safepassage.signatures.models import PaperTally, Signature
+from safepassage.signatures import counter, moderation, services
+from safepassage.signatures.models import CampaignStats, PaperTally, Signature
 
 
 @pytest.fixture(autouse=True)

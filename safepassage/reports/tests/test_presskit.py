@@ -30,7 +30,8 @@ from safepassage.accounts.tests.world import NAMES_A, NAMES_B, UNCONFIRMED, Worl
 from safepassage.events.models import Event
 from safepassage.letters.models import Letterhead
 from safepassage.reports import presskit
-from safepassage.reports.models import CampaignStats, PressKit
+from safepassage.reports.models import PressKit
+from safepassage.signatures.models import CampaignStats
 
 CONTACTS = "Mina Presswell\n+82 2 555 0147\npress@example.org"
 CANCELLED_CITY = "Cancelledburg"
@@ -293,9 +294,9 @@ def test_the_qr_code_is_drawn_large_on_the_flyer(world, kit, tmp_path):
 def urls(world: World) -> list[str]:
     slug = world.campaign.slug
     return [
-        reverse("presskit:edit", args=[slug]),
-        reverse("presskit:press_release", args=[slug]),
-        reverse("presskit:flyer", args=[slug]),
+        reverse("reports:press_kit", args=[slug]),
+        reverse("reports:press_kit_release", args=[slug]),
+        reverse("reports:press_kit_flyer", args=[slug]),
     ]
 
 
@@ -414,8 +415,8 @@ def _count_weasyprint(monkeypatch: Any) -> list[int]:
 def test_a_published_kit_is_public_and_printed_once_for_the_same_data(
     world, kit, client, monkeypatch
 ):
-    release = reverse("presskit:public_press_release", args=[world.campaign.slug])
-    flyer = reverse("presskit:public_flyer", args=[world.campaign.slug])
+    release = reverse("reports:press_release", args=[world.campaign.slug])
+    flyer = reverse("reports:flyer", args=[world.campaign.slug])
     campaign_page = reverse("reports:campaign", args=[world.campaign.slug])
     assert client.get(release).status_code == 404
     assert client.get(flyer).status_code == 404
@@ -476,5 +477,5 @@ def test_organisers_edit_the_kit_in_the_admin_and_nobody_else_sees_it(world, kit
     assert kit.published and kit.updated_by == world.users["organiser"]
     for role in ("coordinator_a", "partner", "anonymous"):
         assert world.clients[role].get(url).status_code in (302, 403), role
-    stats = reverse("admin:reports_campaignstats_changelist")
+    stats = reverse("admin:signatures_campaignstats_changelist")
     assert organiser.get(stats).status_code == 200

@@ -15,25 +15,17 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.urls import include, path, reverse
+from django.urls import reverse
 from PIL import Image
 
-from safepassage import urls as root_urls
 from safepassage.accounts.tests.world import World, build_world
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries import services as delivery_services
 from safepassage.deliveries.models import Delivery, Evidence, Response
-from safepassage.deliveries.uploads import clean_image
-from safepassage.directory import tallies
+from safepassage.lib.uploads import clean_image
 from safepassage.reports import report as reports
-from safepassage.reports.models import AfterActionReport, CampaignStats
-from safepassage.signatures.models import PaperTally, Signature
-
-# The report's addresses, whether or not the site's URLconf includes them yet.
-urlpatterns = list(root_urls.urlpatterns)
-if not any(getattr(p, "namespace", None) == "report" for p in urlpatterns):
-    urlpatterns.append(path("", include("safepassage.reports.report_urls")))
-pytestmark = pytest.mark.urls(__name__)
+from safepassage.reports.models import AfterActionReport
+from safepassage.signatures.models import CampaignStats, PaperTally, Signature
 
 SIGNER_NAMES = ("Zephyrine", "Quackenbush-Oyelaran", "Bartholomew", "Vandersnoot")
 SIGNER_EMAILS = ("zephyrine.quack@example.org", "barty.vandersnoot@example.net")
@@ -148,16 +140,16 @@ def publish(world: World, **fields: Any) -> AfterActionReport:
     data = {"title": "What we did in 2026", "introduction": "We *delivered*.", **fields}
     for name in AfterActionReport.SECTIONS:
         data.setdefault(name, "on")
-    response = client.post(reverse("report:edit", args=[world.campaign.slug]), {**data})
+    response = client.post(reverse("reports:report_edit", args=[world.campaign.slug]), {**data})
     assert response.status_code == 302, response.content[:500]
     data["action"] = "publish"
-    response = client.post(reverse("report:edit", args=[world.campaign.slug]), data)
+    response = client.post(reverse("reports:report_edit", args=[world.campaign.slug]), data)
     assert response.status_code == 302
     return AfterActionReport.objects.get(campaign=world.campaign)
 
 
 def public_html(client: Any, world: World) -> str:
-    response = client.get(reverse("report:public", args=[world.campaign.slug]))
+    response = client.get(reverse("reports:report", args=[world.campaign.slug]))
     assert response.status_code == 200
     return str(response.content.decode())
 
@@ -177,7 +169,6 @@ def test_the_totals_are_the_counted_signatures_with_paper_apart(world):
     assert data["totals"]["paper"] == 12
     assert data["totals"]["countries"] == 3
     assert data["by_country"] == [["US", 4], ["KR", 2], ["DE", 1]]
-    assert dict(data["by_country"]) == tallies.by_country(world.campaign)
     assert data["per_day"] == {"2026-09-20": 6, "2026-09-22": 1}
     assert data["totals"]["missions_reached"] == 2
     assert data["totals"]["unrouted"] == 3
@@ -230,19 +221,18 @@ def test_events_are_the_public_ones_by_city_and_years_come_from_the_archive(worl
 def test_a_draft_is_not_public(world):
     anonymous = world.clients["anonymous"]
     slug = world.campaign.slug
-    assert anonymous.get(reverse("report:public", args=[slug])).status_code == 404
-    assert anonymous.get(reverse("report:pdf", args=[slug])).status_code == 404
+    assert anonymous.get(reverse("reports:report", args=[slug])).status_code == 404
+    assert anonymous.get(reverse("reports:report_pdf", args=[slug])).status_code == 404
     # Saved but not published: still nothing for the public, a preview for organisers.
     response = world.clients["organiser"].post(
-        reverse("report:edit", args=[slug]),
+        reverse("reports:report_edit", args=[slug]),
         {"title": "Draft title", "action": "save", "show_map": "on"},
     )
     assert response.status_code == 302
-    assert anonymous.get(reverse("report:public", args=[slug])).status_code == 404
-    assert (
-        world.clients["coordinator_a"].get(reverse("report:public", args=[slug])).status_code == 404
-    )
-    preview = world.clients["organiser"].get(reverse("report:public", args=[slug]))
+    assert anonymous.get(reverse("reports:report", args=[slug])).status_code == 404
+    coordinator = world.clients["coordinator_a"]
+    assert coordinator.get(reverse("reports:report", args=[slug])).status_code == 404
+    preview = world.clients["organiser"].get(reverse("reports:report", args=[slug]))
     assert preview.status_code == 200
     assert "Draft title" in preview.content.decode()
     assert "only organisers can see it" in preview.content.decode()
@@ -266,7 +256,7 @@ def test_publishing_freezes_the_report_until_it_is_refreshed(world):
     assert "Canada" not in country_table(html)
     # Editing the draft does not change the public report either.
     client = world.clients["organiser"]
-    edit_url = reverse("report:edit", args=[world.campaign.slug])
+    edit_url = reverse("reports:report_edit", args=[world.campaign.slug])
     client.post(edit_url, {"title": "A new title", "action": "save"})
     cache.clear()
     assert "A new title" not in public_html(world.clients["anonymous"], world)
@@ -289,12 +279,13 @@ def test_unpublishing_takes_the_report_off_the_site(world):
     publish(world)
     slug = world.campaign.slug
     response = world.clients["organiser"].post(
-        reverse("report:edit", args=[slug]), {"action": "unpublish"}
+        reverse("reports:report_edit", args=[slug]), {"action": "unpublish"}
     )
     assert response.status_code == 302
     cache.clear()
-    assert world.clients["anonymous"].get(reverse("report:public", args=[slug])).status_code == 404
-    assert world.clients["anonymous"].get(reverse("report:pdf", args=[slug])).status_code == 404
+    anonymous = world.clients["anonymous"]
+    assert anonymous.get(reverse("reports:report", args=[slug])).status_code == 404
+    assert anonymous.get(reverse("reports:report_pdf", args=[slug])).status_code == 404
 
 
 @pytest.mark.django_db
@@ -341,7 +332,8 @@ def test_no_signer_rsvp_or_coordinator_detail_in_the_report(world):
     report = AfterActionReport.objects.get()
     assert_private(str(report.snapshot))
     assert_private(public_html(world.clients["anonymous"], world))
-    editor = world.clients["organiser"].get(reverse("report:edit", args=[world.campaign.slug]))
+    edit_url = reverse("reports:report_edit", args=[world.campaign.slug])
+    editor = world.clients["organiser"].get(edit_url)
     assert_private(editor.content.decode().replace("organiser-olga", ""))
 
 
@@ -357,15 +349,15 @@ def test_only_published_photos_are_shown_and_served(world):
     assert "Handing over the petition" in html and "Faces of the team" not in html
     anonymous = world.clients["anonymous"]
     slug = world.campaign.slug
-    response = anonymous.get(reverse("report:photo", args=[slug, shown.pk]))
+    response = anonymous.get(reverse("reports:report_photo", args=[slug, shown.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(b"".join(response.streaming_content)))
     assert not image.getexif()
-    assert anonymous.get(reverse("report:photo", args=[slug, hidden.pk])).status_code == 404
+    assert anonymous.get(reverse("reports:report_photo", args=[slug, hidden.pk])).status_code == 404
     # Withdrawn after publishing: gone from the page and no longer served.
     delivery_services.set_evidence_publish(shown, False, user=world.users["organiser"])
-    assert anonymous.get(reverse("report:photo", args=[slug, shown.pk])).status_code == 404
+    assert anonymous.get(reverse("reports:report_photo", args=[slug, shown.pk])).status_code == 404
     assert "Handing over the petition" not in public_html(anonymous, world)
 
 
@@ -384,7 +376,7 @@ def test_only_published_photos_are_shown_and_served(world):
     ],
 )
 def test_only_organisers_edit_the_report(world, role, status):
-    url = reverse("report:edit", args=[world.campaign.slug])
+    url = reverse("reports:report_edit", args=[world.campaign.slug])
     client = world.clients[role]
     assert client.get(url).status_code == status
     response = client.post(url, {"title": "Hijacked", "action": "publish"})
@@ -395,7 +387,7 @@ def test_only_organisers_edit_the_report(world, role, status):
 
 @pytest.mark.django_db
 def test_anonymous_visitors_are_sent_to_the_login_page(world):
-    url = reverse("report:edit", args=[world.campaign.slug])
+    url = reverse("reports:report_edit", args=[world.campaign.slug])
     response = world.clients["anonymous"].post(url, {"title": "x", "action": "publish"})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))

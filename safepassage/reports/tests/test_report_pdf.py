@@ -33,8 +33,6 @@ from safepassage.reports.tests.test_report import (
     sign,
 )
 
-pytestmark = pytest.mark.urls("safepassage.reports.tests.test_report")
-
 
 @pytest.fixture(autouse=True)
 def _fresh(settings: Any, tmp_path: Any) -> None:
@@ -52,7 +50,7 @@ YEAR_BARS = (0xD9, 0x82, 0x2B)  # charts.YEAR_BAR_COLOUR
 
 
 def download(client: Any, slug: str) -> bytes:
-    response = client.get(reverse("report:pdf", args=[slug]))
+    response = client.get(reverse("reports:report_pdf", args=[slug]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     return bytes(response.content)
@@ -139,7 +137,7 @@ def test_the_pdf_is_made_once_per_snapshot_and_is_the_same_every_time(world, mon
 @pytest.mark.django_db
 def test_a_draft_pdf_is_for_organisers_only(world):
     slug = world.campaign.slug
-    url = reverse("report:pdf", args=[slug])
+    url = reverse("reports:report_pdf", args=[slug])
     assert world.clients["anonymous"].get(url).status_code == 404
     assert world.clients["partner"].get(url).status_code == 404
     response = world.clients["organiser"].get(url)

@@ -18,10 +18,10 @@ from django.utils.crypto import salted_hmac
 
 from safepassage.accounts.models import AuthEvent
 from safepassage.campaigns.models import Petition
+from safepassage.lib.clients import ip_hash
 from safepassage.signatures import moderation, retention
 from safepassage.signatures.models import ModerationAction, Signature
 from safepassage.signatures.tests.test_moderation import sign
-from safepassage.signatures.tokens import ip_hash
 
 ROOT = Path(__file__).resolve().parents[3]
 ADDRESS = "198.51.100.7"

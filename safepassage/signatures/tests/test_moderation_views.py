@@ -8,21 +8,14 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
-from django.urls import include, path, reverse
+from django.urls import reverse
 
 from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Organisation, Petition
 from safepassage.signatures.models import ModerationAction, Signature
 from safepassage.signatures.tests.test_moderation import sign
-from safepassage.urls import urlpatterns as site_urlpatterns
 
-# The site's URLs plus the moderation page, until the site includes it itself.
-urlpatterns = [*site_urlpatterns, path("", include("safepassage.signatures.moderation_urls"))]
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.urls("safepassage.signatures.tests.test_moderation_views"),
-]
+pytestmark = pytest.mark.django_db
 
 EMAILS = ("bot.one@mailinator.com", "bot.two@mailinator.com", "xi.joker@example.org")
 
@@ -65,8 +58,9 @@ def client_for(user: User | None) -> Client:
     return client
 
 
-def url(world: dict[str, Any], name: str = "index", *args: Any) -> str:
-    return reverse(f"moderation:{name}", args=[world["campaign"].slug, *args])
+def url(world: dict[str, Any], name: str = "", *args: Any) -> str:
+    view = f"signatures:moderation_{name}" if name else "signatures:moderation"
+    return reverse(view, args=[world["campaign"].slug, *args])
 
 
 def assert_no_email(html: str) -> None:
@@ -189,7 +183,7 @@ def test_invalidate_needs_a_criterion_and_a_reason(world: dict[str, Any]) -> Non
 
 
 def test_actions_of_another_campaign_cannot_be_reversed(world: dict[str, Any]) -> None:
-    from safepassage.campaigns.demo import load_demo
+    from safepassage.core.demo import load_demo
 
     other_petition = load_demo(2025)
     other = sign(other_petition, "elsewhere@mailinator.com")

@@ -18,11 +18,11 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from conftest import mail_text, run_tasks, totp_code
-from safepassage.accounts import services
-from safepassage.accounts.models import Invitation, Role
+from safepassage.accounts.models import INVITATION_DAYS, Invitation, Role
 from safepassage.accounts.tests.world import PASSWORD, World, build_world, user
 from safepassage.directory.models import Mission
 from safepassage.outbox.models import Message
+from safepassage.team import invitations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def world(petition) -> World:
 
 
 def invite_url(world: World) -> str:
-    return reverse("accounts:invite", args=[world.campaign.slug])
+    return reverse("team:invite", args=[world.campaign.slug])
 
 
 def form(world: World, **changes) -> dict[str, Any]:
@@ -102,7 +102,7 @@ def test_an_invited_coordinator_gets_the_mail_an_account_and_the_role(world, smt
     good = {**weak, "first_name": "Ivy", "password1": PASSWORD, "password2": PASSWORD}
     response = invitee.post(join, good)
     assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:dashboard", args=[world.campaign.slug])
+    assert response["Location"] == reverse("team:dashboard", args=[world.campaign.slug])
     account = get_user_model().objects.get(username="ivy")
     assert not account.is_staff and not account.is_superuser and account.email == ""
     role = Role.objects.get(user=account)
@@ -132,7 +132,7 @@ def test_an_invited_coordinator_gets_the_mail_an_account_and_the_role(world, smt
 
 
 def test_an_expired_invitation_is_refused_and_its_mail_withheld(world, smtp_server):
-    invitation = services.invite(
+    invitation = invitations.invite(
         campaign=world.campaign,
         invited_by=world.users["organiser"],
         email=ADDRESS,
@@ -140,13 +140,13 @@ def test_an_expired_invitation_is_refused_and_its_mail_withheld(world, smtp_serv
         kind=Role.Kind.COORDINATOR,
         assignments=[{"country": "US", "city": "Chicago"}],
     )
-    old = timezone.now() - timedelta(days=services.INVITATION_DAYS, minutes=1)
+    old = timezone.now() - timedelta(days=INVITATION_DAYS, minutes=1)
     Invitation.objects.filter(pk=invitation.pk).update(created_at=old)
     run_tasks()
     message = Message.objects.get()
     assert message.status == Message.Status.WITHHELD and message.recipient_encrypted == ""
     assert smtp_server.messages == []
-    join = reverse("accounts:join", args=[invitation.token])
+    join = reverse("team:join", args=[invitation.token])
     response = Client().get(join)
     assert response.status_code == 410 and "expired" in response.content.decode()
     response = Client().post(join, {"username": "larry", "password1": PASSWORD})
@@ -155,7 +155,7 @@ def test_an_expired_invitation_is_refused_and_its_mail_withheld(world, smtp_serv
 
 
 def test_a_revoked_invitation_sends_nothing_and_its_link_is_gone(world, smtp_server):
-    invitation = services.invite(
+    invitation = invitations.invite(
         campaign=world.campaign,
         invited_by=world.users["organiser"],
         email=ADDRESS,
@@ -167,11 +167,11 @@ def test_a_revoked_invitation_sends_nothing_and_its_link_is_gone(world, smtp_ser
     run_tasks()
     assert Message.objects.get().status == Message.Status.WITHHELD
     assert smtp_server.messages == []
-    assert Client().get(reverse("accounts:join", args=[token])).status_code == 404
+    assert Client().get(reverse("team:join", args=[token])).status_code == 404
 
 
 def test_a_logged_in_person_accepts_with_their_account(world):
-    invitation = services.invite(
+    invitation = invitations.invite(
         campaign=world.campaign,
         invited_by=world.users["organiser"],
         email=ADDRESS,
@@ -180,7 +180,7 @@ def test_a_logged_in_person_accepts_with_their_account(world):
         assignments=[{"mission": world.consulate.pk}],
     )
     partner = world.clients["partner"]
-    join = reverse("accounts:join", args=[invitation.token])
+    join = reverse("team:join", args=[invitation.token])
     page = partner.get(join).content.decode()
     assert "Accept with this account" in page and "Create your account" not in page
     users_before = get_user_model().objects.count()
@@ -189,12 +189,12 @@ def test_a_logged_in_person_accepts_with_their_account(world):
     account = world.users["partner"]
     kinds = set(Role.objects.filter(user=account).values_list("kind", flat=True))
     assert kinds == {Role.Kind.PARTNER_EDITOR, Role.Kind.COORDINATOR}
-    html = partner.get(reverse("accounts:dashboard", args=[world.campaign.slug])).content.decode()
+    html = partner.get(reverse("team:dashboard", args=[world.campaign.slug])).content.decode()
     assert "Bo Bravo-Attendee" in html  # now the Chicago consulate's coordinator
 
 
 def test_an_invited_organiser_gets_the_admin_and_the_board(world):
-    invitation = services.invite(
+    invitation = invitations.invite(
         campaign=world.campaign,
         invited_by=world.users["organiser"],
         email=ADDRESS,
@@ -203,12 +203,12 @@ def test_an_invited_organiser_gets_the_admin_and_the_board(world):
     )
     client = Client()
     data = {"username": "olivia", "password1": PASSWORD, "password2": PASSWORD}
-    assert client.post(reverse("accounts:join", args=[invitation.token]), data).status_code == 302
+    assert client.post(reverse("team:join", args=[invitation.token]), data).status_code == 302
     account = get_user_model().objects.get(username="olivia")
     assert account.is_staff and not account.is_superuser
     assert account.groups.filter(name="Organisers").exists()
     # An organiser sees signer data, so the new account enrols a second factor first.
-    board = reverse("accounts:board", args=[world.campaign.slug])
+    board = reverse("team:board", args=[world.campaign.slug])
     assert client.get(board)["Location"].startswith(reverse("accounts:second_factor"))
     assert client.get(reverse("accounts:two_factor_setup")).status_code == 200
     pending = TOTPDevice.objects.get(user=account, confirmed=False)
@@ -262,7 +262,7 @@ def test_roles_in_the_admin_are_those_of_the_organisers_campaigns(world):
     organiser = world.clients["organiser"]
     html = organiser.get(reverse("admin:accounts_role_changelist")).content.decode()
     assert "coord-washington" in html and "coord-elsewhere" not in html
-    assert reverse("accounts:invite", args=[world.campaign.slug]) in html
+    assert reverse("team:invite", args=[world.campaign.slug]) in html
     add = organiser.get(reverse("admin:accounts_role_add")).content.decode()
     assert world.campaign.title in add and Campaign.objects.get(pk=other.pk).title not in add
     foreign = Role.objects.get(user=stranger)

@@ -10,32 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-ORGANISER_APPS = [
-    "campaigns",
-    "signatures",
-    "outbox",
-    "directory",
-    "events",
-    "deliveries",
-    "accounts",
-]
-
-
-def organisers_group() -> Group:
-    group, _ = Group.objects.get_or_create(name="Organisers")
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=ORGANISER_APPS))
-    return group
+from safepassage.accounts.models import Role
+from safepassage.accounts.services import organisers_group
+from safepassage.campaigns.models import Campaign
 
 
 def give_organiser_roles(user: Any) -> None:
     """The organiser role in every campaign (what the role-based pages check)."""
-    from safepassage.accounts.models import Role
-    from safepassage.campaigns.models import Campaign
-
     for campaign in Campaign.objects.all():
         Role.objects.get_or_create(user=user, campaign=campaign, kind=Role.Kind.ORGANISER)
 

@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from safepassage.campaigns.demo import load_demo
+from safepassage.core.demo import load_demo
 from safepassage.directory.bundled import ensure_directory
 from safepassage.events.demo import load_demo_events
 

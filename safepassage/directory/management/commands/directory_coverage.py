@@ -4,7 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from safepassage.directory import bundled
-from safepassage.directory.coverage import coverage, render_markdown
+from safepassage.directory.coverage import coverage
+from safepassage.directory.coverage_report import render_markdown
 
 
 class Command(BaseCommand):

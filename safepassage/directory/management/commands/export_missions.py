@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from safepassage.directory import transfer
+from safepassage.directory import export
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, help="file to write (default stdout)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        missions = transfer.export_queryset(options["sending_state"].upper())
+        missions = export.export_queryset(options["sending_state"].upper())
         out = (
             options["output"].open("w", encoding="utf-8", newline="")
             if options["output"]
@@ -24,9 +24,9 @@ class Command(BaseCommand):
         )
         try:
             if options["format"] == "json":
-                out.write(transfer.export_json(missions))
+                out.write(export.export_json(missions))
             else:
-                transfer.export_csv(missions, out)
+                export.export_csv(missions, out)
         finally:
             if options["output"]:
                 out.close()

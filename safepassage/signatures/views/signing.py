@@ -1,3 +1,9 @@
+"""The signer's pages: the form, its counter and challenge, the confirmation and withdrawal links.
+
+The confirmed page links to the personal letter tool with the letters app's
+template tag (templates/signatures/confirm.html): letters sits above this app.
+"""
+
 from __future__ import annotations
 
 import logging
@@ -14,14 +20,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from safepassage.campaigns.models import Petition, public_counter, public_petition
-from safepassage.letters import personal
-from safepassage.signatures import botcheck, services, writer
+from safepassage.campaigns.models import Petition, public_petition
+from safepassage.lib.clients import client_ip, ip_hash
+from safepassage.signatures import botcheck, counter, services, writer
 from safepassage.signatures.consent import privacy_promise
 from safepassage.signatures.forms import ResendForm, SignForm
 from safepassage.signatures.models import Signature
-from safepassage.signatures.throttle import client_ip, review_reason
-from safepassage.signatures.tokens import check_link_token, ip_hash
+from safepassage.signatures.throttle import review_reason
+from safepassage.signatures.tokens import check_link_token
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +74,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                 return render(request, "signatures/busy.html", {"petition": petition}, status=503)
             # The same answer whether or not this person had signed before.
             return HttpResponseRedirect(_thanks_url(petition.slug, get_script_prefix()))
-    figures = petition.counter()
+    figures = counter.figures(petition)
     context = {
         "petition": petition,
         "text": petition.text(language),
@@ -137,7 +143,7 @@ def count(request: HttpRequest, slug: str) -> JsonResponse:
 
 def counter_response(slug: str) -> JsonResponse:
     """The live counter as JSON; the same for every visitor, so browsers may keep it briefly."""
-    figures = public_counter(slug)
+    figures = counter.public_counter(slug)
     if figures is None:
         return JsonResponse({"detail": "No such petition."}, status=404)
     response = JsonResponse(figures)
@@ -173,8 +179,7 @@ def confirm(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> Http
             "petition": petition,
             "text": petition.text(signature.language),
             "confirmed": signature.status == Signature.Status.CONFIRMED,
-            "count": petition.confirmed_count(),
-            "letter_url": personal.letter_url(signature),
+            "count": counter.confirmed_count(petition),
         },
     )
 

@@ -4,7 +4,7 @@ Organisers only (brief, section 3): no account → the team login page; no
 role in the campaign → 404; a partner editor or coordinator → 403. The page
 shows names, places and times of signatures, never an e-mail address (it
 has none to show: only keyed hashes are stored). The rules live in
-moderation.py; these views only parse forms and report.
+signatures/moderation.py; these views only parse forms and report.
 """
 
 from __future__ import annotations
@@ -130,31 +130,14 @@ def _petition(campaign: Campaign, slug: str | None) -> Petition:
     return petition
 
 
-def _warn_about_stale_packets(request: HttpRequest, petition: Petition) -> None:
-    """After an action: say how many built packets it left out of date (packets/staleness.py)."""
-    from safepassage.packets.models import Packet
-
-    stale = (
-        Packet.objects.filter(build__petition=petition, stale_since__isnull=False)
-        .exclude(status=Packet.Status.DROPPED)
-        .count()
-    )
-    if stale:
-        messages.warning(
-            request,
-            ngettext(
-                "%(n)d packet of this petition is out of date: build it again on the "
-                "packets page before delivery.",
-                "%(n)d packets of this petition are out of date: build them again on the "
-                "packets page before delivery.",
-                stale,
-            )
-            % {"n": stale},
-        )
+def _warn(request: HttpRequest, action: ModerationAction) -> None:
+    """What the action left the organiser to do, as the apps above reported it (its notes)."""
+    for note in action.notes:
+        messages.warning(request, note)
 
 
 def _page_url(campaign: Campaign, petition: Petition) -> str:
-    return f"{reverse('moderation:index', args=[campaign.slug])}?petition={petition.slug}"
+    return f"{reverse('signatures:moderation', args=[campaign.slug])}?petition={petition.slug}"
 
 
 def search(petition: Petition, query: str) -> QuerySet[Signature]:
@@ -241,7 +224,7 @@ def names(request: HttpRequest, campaign: str) -> HttpResponse:
                 action.affected,
             )
         messages.success(request, text % {"n": action.affected})
-        _warn_about_stale_packets(request, petition)
+        _warn(request, action)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -286,7 +269,7 @@ def invalidate(request: HttpRequest, campaign: str) -> HttpResponse:
             )
             % {"n": action.affected},
         )
-        _warn_about_stale_packets(request, petition)
+        _warn(request, action)
     return redirect(_page_url(the_campaign, petition))
 
 
@@ -313,5 +296,5 @@ def reverse_action(request: HttpRequest, campaign: str, pk: int) -> HttpResponse
             )
             % {"id": action.pk, "n": restored},
         )
-        _warn_about_stale_packets(request, action.petition)
+        _warn(request, action)
     return redirect(_page_url(the_campaign, action.petition))

@@ -106,15 +106,15 @@ def edit(request: HttpRequest, campaign: str) -> HttpResponse:
         kit.updated_by = request.user  # type: ignore[assignment]
         kit.save()
         messages.success(request, _("The press kit is saved."))
-        return redirect("presskit:edit", campaign=the_campaign.slug)
+        return redirect("reports:press_kit", campaign=the_campaign.slug)
     context = {
         "campaign": the_campaign,
         "organiser": True,
         "kit": kit,
         "form": form,
         "merge_fields": presskit.MERGE_FIELDS,
-        "release_url": reverse("presskit:press_release", args=[the_campaign.slug]),
-        "flyer_url": reverse("presskit:flyer", args=[the_campaign.slug]),
+        "release_url": reverse("reports:press_kit_release", args=[the_campaign.slug]),
+        "flyer_url": reverse("reports:press_kit_flyer", args=[the_campaign.slug]),
         "sign_url": presskit.sign_url(the_campaign),
     }
     return render(

@@ -5,7 +5,7 @@ draft its address answers 404, except to the campaign's organisers, who see
 a preview built from the current data. Photos are served only if they are
 in the published report and still marked publishable (or to organisers
 previewing a draft); they were re-encoded without their metadata when they
-were uploaded (deliveries/uploads.py).
+were uploaded (lib/uploads.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from safepassage.accounts.permissions import is_organiser
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries.models import Evidence
-from safepassage.deliveries.uploads import CONTENT_TYPES
+from safepassage.lib.uploads import CONTENT_TYPES
 from safepassage.reports import report as reports
 from safepassage.reports import report_pdf
 from safepassage.reports.models import AfterActionReport
@@ -46,12 +46,12 @@ def _language() -> str:
 
 
 def _photo_url(slug: str) -> Any:
-    return lambda pk: reverse("report:photo", args=[slug, pk])
+    return lambda pk: reverse("reports:report_photo", args=[slug, pk])
 
 
 def _links(slug: str) -> dict[str, str]:
     return {
-        "pdf_url": reverse("report:pdf", args=[slug]),
+        "pdf_url": reverse("reports:report_pdf", args=[slug]),
         "campaign_url": reverse("reports:campaign", args=[slug]),
     }
 
@@ -203,7 +203,7 @@ def edit(request: HttpRequest, campaign: str) -> HttpResponse:
                 messages.success(
                     request, _("The report is no longer public. Its address now answers 404.")
                 )
-            return redirect("report:edit", campaign=the_campaign.slug)
+            return redirect("reports:report_edit", campaign=the_campaign.slug)
         if form.is_valid():
             report = form.save()
             if action == "publish":
@@ -222,7 +222,7 @@ def edit(request: HttpRequest, campaign: str) -> HttpResponse:
                 messages.success(
                     request, _("The draft is saved. The public sees it only once published.")
                 )
-            return redirect("report:edit", campaign=the_campaign.slug)
+            return redirect("reports:report_edit", campaign=the_campaign.slug)
     preview = reports.present(
         reports.draft_content(report),
         _language(),
@@ -235,7 +235,7 @@ def edit(request: HttpRequest, campaign: str) -> HttpResponse:
         "report": report,
         "form": form,
         "preview_body": mark_safe(render_to_string("reports/report_body.html", preview)),  # noqa: S308
-        "public_url": reverse("report:public", args=[the_campaign.slug]),
-        "pdf_url": reverse("report:pdf", args=[the_campaign.slug]),
+        "public_url": reverse("reports:report", args=[the_campaign.slug]),
+        "pdf_url": reverse("reports:report_pdf", args=[the_campaign.slug]),
     }
     return render(request, "reports/report_edit.html", context, status=400 if form.errors else 200)

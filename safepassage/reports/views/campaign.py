@@ -29,8 +29,11 @@ from safepassage.lib import geo, smallcounts
 from safepassage.lib.geo import svgmap
 from safepassage.lib.smallcounts import PublicCount, public_count
 from safepassage.reports import charts
-from safepassage.reports.models import CampaignStats, PressKit
+from safepassage.reports.archive import past_campaigns
+from safepassage.reports.models import PressKit
 from safepassage.reports.stats import stats_for
+from safepassage.signatures import counter
+from safepassage.signatures.models import CampaignStats
 
 PAGE_SECONDS = 15
 MAP_SECONDS = 3600
@@ -39,7 +42,6 @@ MAP_WIDTH = 720
 EVENTS_MAP_WIDTH = 400
 TOP_MISSIONS = 20
 EVENTS_SHOWN = 12
-PAST_STATUSES = (Campaign.Status.CLOSED, Campaign.Status.ARCHIVED)
 
 
 @dataclass(frozen=True)
@@ -134,30 +136,6 @@ def _event_rows(campaign: Campaign, language: str) -> tuple[list[dict[str, Any]]
     return rows, len(events), svg
 
 
-def _archive(campaign: Campaign) -> list[dict[str, Any]]:
-    past = (
-        Campaign.objects.filter(
-            target_government=campaign.target_government, status__in=PAST_STATUSES
-        )
-        .exclude(pk=campaign.pk)
-        .exclude(year=campaign.year)
-        .select_related("stats")
-        .order_by("-year", "title")
-    )
-    rows = []
-    for other in past:
-        stats: CampaignStats | None = getattr(other, "stats", None)
-        rows.append(
-            {
-                "campaign": other,
-                "href": reverse("reports:campaign", args=[other.slug]),
-                "total": stats.grand_total if stats else None,
-                "countries": stats.countries if stats else None,
-            }
-        )
-    return rows
-
-
 def _page(slug: str, language: str) -> dict[str, Any] | None:
     """What the page shows apart from the live counter; None for no public campaign.
 
@@ -192,7 +170,7 @@ def _page(slug: str, language: str) -> dict[str, Any] | None:
         "documents": list(
             campaign.supporting_documents.filter(public=True).order_by("title", "language", "pk")
         ),
-        "archive": _archive(campaign),
+        "archive": past_campaigns(campaign),
         "press_kit": PressKit.objects.filter(campaign=campaign, published=True).exists(),
     }
     text = petition.text(language) if petition else None
@@ -224,6 +202,6 @@ def campaign(request: HttpRequest, slug: str) -> HttpResponse:
     petition: Petition | None = page["petition"]
     context = dict(page)
     if petition is not None:
-        context["count"] = petition.confirmed_count()
+        context["count"] = counter.confirmed_count(petition)
         context["is_open"] = petition.is_open()
     return render(request, "reports/campaign.html", context)

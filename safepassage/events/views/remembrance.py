@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -95,14 +95,11 @@ def _readers(value: str | None, default: int = 1) -> int | None:
 
 
 def _pdf_url(campaign: Campaign, readers: int) -> str:
-    return reverse("remembrance:pdf", args=[campaign.slug]) + f"?readers={readers}"
+    return reverse("events:remembrance_pdf", args=[campaign.slug]) + f"?readers={readers}"
 
 
 def _admin_list_url(campaign: Campaign) -> str:
-    try:
-        url = reverse("admin:events_remembrancename_changelist")
-    except NoReverseMatch:  # the admin registration is not loaded
-        return ""
+    url = reverse("admin:events_remembrancename_changelist")
     return f"{url}?campaign__id__exact={campaign.pk}"
 
 
@@ -131,7 +128,7 @@ def reading_page(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(_pdf_url(campaign, readers))
             messages.success(request, gettext("The opening and closing words are saved."))
             return redirect(
-                reverse("remembrance:page", args=[campaign.slug]) + f"?readers={readers}"
+                reverse("events:remembrance", args=[campaign.slug]) + f"?readers={readers}"
             )
         readers = _readers(request.POST.get("readers")) or 1
     else:
