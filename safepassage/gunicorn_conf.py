@@ -61,10 +61,16 @@ def on_starting(server: Any) -> None:
 
 
 def _remove_stale_directories() -> None:
-    """Remove this user's writer directories whose socket nobody listens on any more."""
+    """Remove this user's writer directories whose socket nobody listens on any more.
+
+    A directory younger than STARTUP_SECONDS may belong to another gunicorn
+    whose writer is still starting (its socket not yet there): it is left
+    alone. An older one without a listening writer was left by a killed one.
+    """
     for directory in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
         try:
-            if directory.stat().st_uid != os.getuid():
+            status = directory.stat()
+            if status.st_uid != os.getuid() or time.time() - status.st_mtime < STARTUP_SECONDS:
                 continue
             with socket.socket(socket.AF_UNIX) as probe:
                 probe.connect(str(directory / "signing.sock"))
