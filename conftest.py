@@ -6,6 +6,7 @@ printed, except under CI=true, where a missing component fails the test.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -90,6 +91,25 @@ def smtp_server(settings: Any) -> Iterator[Mailbox]:
         controller.stop()
 
 
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """TEST_REDIS_URL's database, emptied, for this test alone.
+
+    The tests that use Redis empty its database first, so they take turns
+    through a lock file, whichever pytest-xdist worker runs them.
+    """
+    url = os.environ.get("TEST_REDIS_URL", "")
+    require(bool(url), "Redis (TEST_REDIS_URL)")
+    import redis
+
+    lock = ROOT / "var" / "redis-tests.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)  # released when the file is closed
+        redis.Redis.from_url(url).flushdb()
+        yield url
+
+
 def mail_text(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert isinstance(body, EmailMessage)
@@ -98,7 +118,7 @@ def mail_text(message: EmailMessage) -> str:
 
 @pytest.fixture
 def petition(db: None) -> Any:
-    from safepassage.campaigns.demo import load_demo
+    from safepassage.core.demo import load_demo
 
     return load_demo(2026)
 
@@ -300,6 +320,21 @@ def sign_data(**overrides: str) -> dict[str, str]:
     }
     data.update(overrides)
     return data
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests without the test database first, the others in pytest-django's order.
+
+    pytest-django runs them last; among them are the slowest (the benchmarks,
+    fresh processes on databases of their own). Started first, they leave no
+    long tail on one pytest-xdist worker while the others have finished.
+    """
+
+    def uses_database(item: pytest.Item) -> bool:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        return bool(item.get_closest_marker("django_db") or {"db", "transactional_db"} & fixtures)
+
+    items.sort(key=uses_database)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -42,6 +42,7 @@ def bench(name: str, *args: str) -> str:
     return output
 
 
+@pytest.mark.live  # starts the application under gunicorn
 def test_signing_benchmark_accounts_for_every_acknowledged_submission() -> None:
     require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
     output = bench(
@@ -76,6 +77,7 @@ def test_packets_benchmark_builds_every_packet() -> None:
     assert built is not None and int(built.group(1)) > 100, output[-3000:]
 
 
+@pytest.mark.live  # starts the application under gunicorn
 def test_public_reads_benchmark_answers_every_page() -> None:
     require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
     output = bench("public_reads", "-n", "2000", "--seconds", "1", "--warmup", "0")
@@ -85,6 +87,7 @@ def test_public_reads_benchmark_answers_every_page() -> None:
     assert all(errors == "0" for _, errors in rows), output[-3000:]
 
 
+@pytest.mark.live  # starts the application under gunicorn
 def test_oracle_benchmark_reports_both_medians_their_difference_and_a_p_value() -> None:
     output = bench("oracle", "-n", "20", "--warmup", "5", "--rounds", "200")
     assert "samples: 20 new, 20 already signed, alternating" in output, output[-3000:]

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
 import urllib.request
 
 import pytest
 
-from conftest import mail_text, require, sign_data
+from conftest import mail_text, sign_data
 from safepassage.signatures.models import Signature
 from safepassage.signatures.tests.test_concurrency import Browserless
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-
 
 @pytest.fixture
-def live_app_env() -> dict[str, str]:
-    require(bool(REDIS_URL), "Redis (TEST_REDIS_URL)")
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return {"REDIS_URL": REDIS_URL, "THROTTLE_PER_IP": "10", "COUNT_CACHE_SECONDS": "60"}
+def live_app_env(redis_url: str) -> dict[str, str]:
+    return {"REDIS_URL": redis_url, "THROTTLE_PER_IP": "10", "COUNT_CACHE_SECONDS": "60"}
 
 
 def test_the_address_limit_holds_across_server_processes(live_app, petition):
