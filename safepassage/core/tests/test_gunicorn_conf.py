@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,9 +23,18 @@ def writer_folder(root: Path, name: str, age: float) -> Path:
     return folder
 
 
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A folder with a short path: a Unix socket's path holds at most 107 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="sp-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def test_only_old_folders_without_a_listening_writer_are_removed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    short_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    tmp_path = short_tmp
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     old = gunicorn_conf.STARTUP_SECONDS + 60
     killed = writer_folder(tmp_path, "killed", old)
