@@ -22,17 +22,18 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from safepassage.accounts.models import Assignment, Role
 
-if TYPE_CHECKING:
-    from safepassage.campaigns.models import Campaign
+# A campaign, or its primary key. accounts sits below campaigns (docs/architecture.md):
+# it names neither the model nor its module, not even for type checking.
+CampaignRef = Model | int
 
 
-def _campaigns() -> QuerySet[Campaign]:
+def _campaigns() -> QuerySet[Any]:
     """Every campaign, reached through the roles' foreign key.
 
     accounts sits below campaigns (docs/architecture.md): like
@@ -46,7 +47,7 @@ def _authenticated(user: Any) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
-def _campaign_id(campaign: Campaign | int) -> int:
+def _campaign_id(campaign: CampaignRef) -> int:
     return campaign if isinstance(campaign, int) else campaign.pk
 
 
@@ -59,13 +60,13 @@ def fold_country(country: str) -> str:
     return country.strip().upper()
 
 
-def has_role(user: Any, campaign: Campaign | int, kind: str) -> bool:
+def has_role(user: Any, campaign: CampaignRef, kind: str) -> bool:
     if not _authenticated(user):
         return False
     return Role.objects.filter(user=user, campaign_id=_campaign_id(campaign), kind=kind).exists()
 
 
-def role_kinds(user: Any, campaign: Campaign | int) -> set[str]:
+def role_kinds(user: Any, campaign: CampaignRef) -> set[str]:
     """The kinds of role the user holds in the campaign (superusers: organiser)."""
     if not _authenticated(user):
         return set()
@@ -79,13 +80,13 @@ def role_kinds(user: Any, campaign: Campaign | int) -> set[str]:
     return kinds
 
 
-def is_organiser(user: Any, campaign: Campaign | int) -> bool:
+def is_organiser(user: Any, campaign: CampaignRef) -> bool:
     if not _authenticated(user):
         return False
     return bool(user.is_superuser) or has_role(user, campaign, Role.Kind.ORGANISER)
 
 
-def organiser_campaigns(user: Any) -> QuerySet[Campaign]:
+def organiser_campaigns(user: Any) -> QuerySet[Any]:
     """Campaigns the user organises (all of them for superusers): for admin querysets."""
     if not _authenticated(user):
         return _campaigns().none()
@@ -94,7 +95,7 @@ def organiser_campaigns(user: Any) -> QuerySet[Campaign]:
     return _campaigns().filter(roles__user=user, roles__kind=Role.Kind.ORGANISER).distinct()
 
 
-def editable_organisations(user: Any, campaign: Campaign | int) -> set[int]:
+def editable_organisations(user: Any, campaign: CampaignRef) -> set[int]:
     """Organisations whose material (letterhead, letters, events) the user may edit."""
     if not _authenticated(user):
         return set()
@@ -130,7 +131,7 @@ class Scope:
         return bool(city.strip()) and (fold_country(country), fold_city(city)) in self.cities
 
 
-def coordinator_scope(user: Any, campaign: Campaign | int) -> Scope:
+def coordinator_scope(user: Any, campaign: CampaignRef) -> Scope:
     if not _authenticated(user):
         return Scope()
     assignments = Assignment.objects.filter(
@@ -147,7 +148,7 @@ def coordinator_scope(user: Any, campaign: Campaign | int) -> Scope:
     return Scope(frozenset(cities), frozenset(missions), frozenset(events))
 
 
-def campaigns_for(user: Any) -> QuerySet[Campaign]:
+def campaigns_for(user: Any) -> QuerySet[Any]:
     """Campaigns in which the user has any role (all of them for superusers)."""
     if not _authenticated(user):
         return _campaigns().none()

@@ -70,7 +70,7 @@ def team_campaign(request: HttpRequest, slug: str) -> Campaign:
     """The campaign, if the token's user has a role in it; else 404."""
     user = token_of(request).user
     campaign = campaigns_for(user).filter(slug=slug).first()
-    if campaign is None:
+    if not isinstance(campaign, Campaign):
         raise HttpError(404, "No such campaign, or you have no role in it.")
     return campaign
 
