@@ -117,6 +117,22 @@ def mail_text(message: EmailMessage) -> str:
 
 
 @pytest.fixture
+def campaign(db: None) -> Any:
+    """An open campaign for the PRC (``personas.make_campaign``); the demo's is ``petition``."""
+    from personas import make_campaign
+
+    return make_campaign()
+
+
+@pytest.fixture
+def organiser(campaign: Any) -> Any:
+    """The organiser of ``campaign``, whichever campaign the test's directory defines."""
+    from personas import organiser_of
+
+    return organiser_of(campaign)
+
+
+@pytest.fixture
 def petition(db: None) -> Any:
     from safepassage.core.demo import load_demo
 
@@ -129,6 +145,14 @@ class LiveApp:
     mailbox: Mailbox
     env: dict[str, str]
     server: subprocess.Popen[bytes]
+    log: Path = Path(os.devnull)
+    log_start: int = 0
+
+    def server_log(self) -> str:
+        """What this server wrote to its log (the file is shared by a worker's live tests)."""
+        with self.log.open("rb") as handle:
+            handle.seek(self.log_start)
+            return handle.read().decode(errors="replace")
 
 
 def _database_url() -> str:
@@ -195,7 +219,9 @@ def live_app(
     }
     bin_dir = Path(sys.executable).parent
     log_dir = Path(settings.DATA_DIR)
-    server_log = open(log_dir / "live-server.log", "ab")  # noqa: SIM115
+    log = log_dir / "live-server.log"
+    server_log = open(log, "ab")  # noqa: SIM115
+    log_start = server_log.tell()
     worker_log = open(log_dir / "live-worker.log", "ab")  # noqa: SIM115
     gunicorn = [str(bin_dir / "gunicorn"), "-c", "python:safepassage.gunicorn_conf"]
     gunicorn += ["safepassage.wsgi:application", "--bind"]
@@ -221,7 +247,9 @@ def live_app(
         time.sleep(0.5)
         if worker.poll() is not None:
             raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_dir}")
-        yield LiveApp(url=url, mailbox=smtp_server, env=env, server=server)
+        yield LiveApp(
+            url=url, mailbox=smtp_server, env=env, server=server, log=log, log_start=log_start
+        )
     finally:
         for process in (server, worker):
             process.terminate()

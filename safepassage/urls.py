@@ -4,9 +4,11 @@ Mounted at the root are only the apps whose addresses cannot share one
 prefix: their public paths begin with different segments that are already
 in sent mails, on printed QR codes, on partner websites and in API clients
 (signatures: p/ and s/; reports and letters: c/ and more; events: events/,
-e/ and r/), or their patterns carry their prefix themselves (accounts and
-team: team/; api: "/api" without a slash answers in JSON too; core: the
-home page, /healthz and the like). A public path that has to change keeps
+e/ and r/), or their patterns carry their prefix themselves (api: "/api"
+without a slash answers in JSON too; core: the home page, /healthz and the
+like). Organiser pages of an app live under team/<campaign>/ in that app's
+urls.py; accounts (sign-in, second factor) and team (invitations,
+dashboards) have team/ as their prefix. A public path that has to change keeps
 answering with a permanent redirect (docs/architecture.md, "Addresses").
 """
 
@@ -28,7 +30,7 @@ urlpatterns = [
     path("", include("safepassage.events.urls")),
     path("", include("safepassage.letters.urls")),
     path("", include("safepassage.api.urls")),
-    path("", include("safepassage.accounts.urls")),
-    path("", include("safepassage.team.urls")),
+    path("team/", include("safepassage.accounts.urls")),
+    path("team/", include("safepassage.team.urls")),
     path("", include("safepassage.core.urls")),
 ]

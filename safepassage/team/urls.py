@@ -5,9 +5,9 @@ from safepassage.team import views
 app_name = "team"
 
 urlpatterns = [
-    path("team/", views.index, name="index"),
-    path("team/invite/<slug:campaign>/", views.invite, name="invite"),
-    path("team/join/<uuid:token>/", views.join, name="join"),
-    path("team/<slug:campaign>/dashboard/", views.dashboard, name="dashboard"),
-    path("team/<slug:campaign>/board/", views.board, name="board"),
+    path("", views.index, name="index"),
+    path("invite/<slug:campaign>/", views.invite, name="invite"),
+    path("join/<uuid:token>/", views.join, name="join"),
+    path("<slug:campaign>/dashboard/", views.dashboard, name="dashboard"),
+    path("<slug:campaign>/board/", views.board, name="board"),
 ]

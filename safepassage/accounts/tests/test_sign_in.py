@@ -17,19 +17,18 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import totp_code, totp_device
+from personas import PASSWORD, organiser_of
 from safepassage.accounts import security
 from safepassage.accounts.models import AuthEvent, Role
 from safepassage.accounts.services import grant_admin
 from safepassage.team.forms import JoinForm
 
-PASSWORD = "a-long-test-password-9731"
 TEAM_LOGIN = "/team/login/"
 ADMIN_LOGIN = "/admin/login/"
 
 
 def organiser(petition: Any, username: str = "olga-organiser") -> Any:
-    user = get_user_model().objects.create_user(username, password=PASSWORD)
-    Role.objects.create(user=user, campaign=petition.campaign, kind=Role.Kind.ORGANISER)
+    user = organiser_of(petition.campaign, username)
     grant_admin(user)
     return user
 

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from personas import user_with_role
 from safepassage.accounts.models import Assignment, Role
 from safepassage.campaigns.models import Campaign, Organisation
 from safepassage.directory.models import Mission
@@ -443,12 +444,6 @@ def test_the_admin_form_fills_missing_coordinates_from_the_gazetteer(petition):
     assert (form.save().latitude, form.instance.longitude) == (1.5, 2.5)
 
 
-def user_with_role(name: str, campaign: Campaign, kind: str, **role: Any) -> User:
-    user = User.objects.create_user(username=name, password="x", is_staff=True)
-    Role.objects.create(user=user, campaign=campaign, kind=kind, **role)
-    return user
-
-
 @pytest.fixture
 def people_and_events(petition):
     campaign = petition.campaign
@@ -467,8 +462,10 @@ def people_and_events(petition):
             event=event, name=name, email_hash=name.ljust(64, "0"), consent_version="t"
         )
     superuser = User.objects.create_superuser("root", password="x")
-    partner = user_with_role("partner", campaign, Role.Kind.PARTNER_EDITOR, organisation=host)
-    coordinator = user_with_role("coordinator", campaign, Role.Kind.COORDINATOR)
+    partner = user_with_role(
+        "partner", campaign, Role.Kind.PARTNER_EDITOR, is_staff=True, organisation=host
+    )
+    coordinator = user_with_role("coordinator", campaign, Role.Kind.COORDINATOR, is_staff=True)
     Assignment.objects.create(role=Role.objects.get(user=coordinator), country="DE", city="MÜNCHEN")
     stranger = User.objects.create_user(username="stranger", password="x", is_staff=True)
     return {

@@ -27,8 +27,10 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfReader
 
+import personas
 from conftest import require
-from safepassage.accounts.models import Assignment, Role
+from personas import coordinator_of, organiser_of
+from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Campaign
 from safepassage.events import remembrance
 from safepassage.events.models import ReadingScript, RemembranceName
@@ -60,15 +62,8 @@ CLOSING = "We will not forget them. 잊지 않겠습니다."
 def make_campaign(
     slug: str = "snkr-2026", title: str = "Save North Korean Refugees Day"
 ) -> Campaign:
-    return Campaign.objects.create(
-        title=title,
-        slug=slug,
-        year=2026,
-        day_of_action=dt.date(2026, 9, 22),
-        target_person="Xi Jinping",
-        target_title="President",
-        target_government="CN",
-        status=Campaign.Status.OPEN,
+    return personas.make_campaign(
+        slug, title=title, day_of_action=dt.date(2026, 9, 22), target_title="President"
     )
 
 
@@ -95,25 +90,17 @@ def campaign(db) -> Campaign:
     return campaign
 
 
-def user_with_role(username: str, campaign: Campaign, kind: str, staff: bool = True):
-    user = get_user_model().objects.create_user(username, password="pw-" + username, is_staff=staff)
-    role = Role.objects.create(user=user, campaign=campaign, kind=kind)
-    if kind == Role.Kind.COORDINATOR:
-        Assignment.objects.create(role=role, country="US", city="Washington")
-    return user
-
-
 @pytest.fixture
 def organiser(campaign) -> Client:
     client = Client()
-    client.force_login(user_with_role("orla", campaign, Role.Kind.ORGANISER))
+    client.force_login(organiser_of(campaign, "orla", is_staff=True))
     return client
 
 
 @pytest.fixture
 def coordinator(campaign) -> Client:
     client = Client()
-    client.force_login(user_with_role("cora", campaign, Role.Kind.COORDINATOR))
+    client.force_login(coordinator_of(campaign, "cora", "US", "Washington", is_staff=True))
     return client
 
 
@@ -324,7 +311,7 @@ def test_who_may_see_the_pages(client, coordinator, organiser, campaign):
     # An organiser of another campaign does not see this one.
     other = make_campaign("other-2026", "Another campaign")
     stranger = Client()
-    stranger.force_login(user_with_role("oscar", other, Role.Kind.ORGANISER))
+    stranger.force_login(organiser_of(other, "oscar", is_staff=True))
     assert stranger.get(page_url(campaign)).status_code == 404
     assert stranger.get(page_url(other)).status_code == 200
     assert organiser.get(page_url(other)).status_code == 404

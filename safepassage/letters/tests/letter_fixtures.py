@@ -10,6 +10,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from PIL import Image
 
+import personas
 from safepassage.campaigns.models import Campaign, Organisation
 from safepassage.directory.models import Mission
 from safepassage.letters.models import Letter, Letterhead, LetterVersion, Signatory
@@ -19,16 +20,7 @@ TODAY = dt.date(2026, 9, 1)
 
 
 def make_campaign(slug: str = "snkr-2026") -> Campaign:
-    return Campaign.objects.create(
-        title="Save North Korean Refugees Day",
-        slug=slug,
-        year=2026,
-        day_of_action=DAY_OF_ACTION,
-        target_person="Xi Jinping",
-        target_title="President of the People's Republic of China",
-        target_government="CN",
-        status=Campaign.Status.OPEN,
-    )
+    return personas.make_campaign(slug, day_of_action=DAY_OF_ACTION)
 
 
 def make_organisation(name: str = "Tokyo Refugee Aid Network") -> Organisation:

@@ -23,7 +23,6 @@ from safepassage.letters.merge import (
 )
 from safepassage.letters.tests.letter_fixtures import (
     TODAY,
-    make_campaign,
     make_letter,
     make_mission,
     make_organisation,
@@ -99,11 +98,6 @@ def test_any_single_line_value_renders_as_exactly_its_text(value):
 def test_merge_plain_inserts_raw_values_and_joins_lines():
     assert merge_plain("Re: {{ mission_name }}", {"mission_name": "A & B *C*"}) == "Re: A & B *C*"
     assert merge_plain("{{ mission_address }}", {"mission_address": "a\n b\n\nc"}) == "a, b, c"
-
-
-@pytest.fixture
-def campaign(db):
-    return make_campaign()
 
 
 def test_the_context_has_the_mission_the_counts_and_an_english_long_date(campaign):

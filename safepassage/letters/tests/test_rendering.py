@@ -33,7 +33,6 @@ from safepassage.letters.tests.letter_fixtures import (
     TODAY,
     flat,
     html_pdf,
-    make_campaign,
     make_letter,
     make_mission,
     make_organisation,
@@ -62,11 +61,6 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils)")
     require(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils)")
-
-
-@pytest.fixture
-def campaign(db):
-    return make_campaign()
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from conftest import LiveApp, sign_data
 from safepassage.outbox.models import Message
@@ -81,11 +79,6 @@ def variants_of_one_person(count: int) -> list[str]:
     return forms
 
 
-def server_log() -> str:
-    path = Path(settings.DATA_DIR) / "live-server.log"
-    return path.read_text(errors="replace") if path.exists() else ""
-
-
 @pytest.mark.parametrize(
     "live_app_env",
     [{}, {"SIGNING_WRITER": "0"}],
@@ -113,8 +106,8 @@ def test_two_thousand_people_signing_at_once_are_all_stored(live_app, petition):
     assert statuses == {302}, statuses
     assert Signature.objects.count() == 2000
     assert Signature.objects.values("email_hash").distinct().count() == 2000
-    assert "database is locked" not in server_log()
-    assert "Traceback" not in server_log()
+    assert "database is locked" not in live_app.server_log()
+    assert "Traceback" not in live_app.server_log()
 
 
 def test_the_worker_mails_every_confirmation(live_app, petition):

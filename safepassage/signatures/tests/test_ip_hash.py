@@ -66,11 +66,6 @@ def test_a_short_ip_hash_key_is_refused_and_a_good_one_is_used() -> None:
 
 
 @pytest.fixture
-def organiser() -> User:
-    return User.objects.create_user("retention-organiser", password="x-long-password-1")
-
-
-@pytest.fixture
 def aged(petition: Petition, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Signatures from one network made 31 and 29 days ago, and today."""
     settings.THROTTLE_PER_IP = 10_000

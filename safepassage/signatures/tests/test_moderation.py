@@ -47,11 +47,6 @@ def sign(
 
 
 @pytest.fixture
-def organiser() -> User:
-    return User.objects.create_user("mod-organiser", password="x-long-password-1")
-
-
-@pytest.fixture
 def flood(petition: Petition, settings: Any) -> dict[str, Signature]:
     """Two signers on mailinator.com (one already held for another reason), one elsewhere."""
     settings.THROTTLE_PER_IP = 10_000

@@ -159,14 +159,15 @@ def test_a_submission_from_other_code_is_refused_not_written(writer_socket, peti
 
 @pytest.mark.live
 def test_gunicorn_starts_and_stops_the_writer(live_app: LiveApp, petition):
-    from safepassage.signatures.tests.test_concurrency import Browserless, server_log
+    from safepassage.signatures.tests.test_concurrency import Browserless
 
     writers = _writer_processes(parent=live_app.server.pid)
     assert len(writers) == 1, writers
     client = Browserless(live_app, petition.get_absolute_url())
     assert client.post(sign_data(email="via-writer@example.org"))[0] == 302
     assert Signature.objects.count() == 1
-    assert "unreachable" not in server_log() and "committing in this process" not in server_log()
+    log = live_app.server_log()
+    assert "unreachable" not in log and "committing in this process" not in log
     live_app.server.terminate()
     live_app.server.wait(timeout=20)
     assert not Path(f"/proc/{writers[0]}/cmdline").exists() or not _cmdline(writers[0])
