@@ -11,7 +11,8 @@ the same synthetic signers:
    replaced by a list here;
 2. writer: ``services.write_batch`` in its own transaction, in batches of
    the sizes given (the signing writer's batches are 2-6 signatures under
-   load);
+   load), and beside it the same batches with the ORM's ``bulk_create``
+   instead of ``lib/bulkinsert.py``, for comparison;
 3. mail: the confirmation mails, claimed from the outbox and sent by
    ``outbox.sender.send_due`` to Django's in-memory mail backend (no SMTP
    dialogue), each outcome recorded on its own.
@@ -121,6 +122,46 @@ def writer_stage(pending: list[Any], size: int, rounds: int) -> float:
     return median_ms(results)
 
 
+def orm_write_batch(items: list[Any]) -> None:
+    """``services.write_batch`` with the two inserts made by the ORM's ``bulk_create``.
+
+    For comparison only: the rows are all new here, the ORM's best case.
+    ``bulk_create`` cannot say which rows an ``ON CONFLICT DO NOTHING``
+    skipped (``ignore_conflicts`` leaves every primary key unset), so
+    ``write_batch`` could not use it for repeats without a statement per row.
+    """
+    from safepassage.outbox.models import Message
+    from safepassage.signatures import services
+    from safepassage.signatures.models import Signature
+    from safepassage.signatures.pending import hold_over_limits, hold_reused_challenges
+
+    hold_reused_challenges(items)
+    hold_over_limits(items)
+    rows = Signature.objects.bulk_create([Signature(**item.fields) for item in items])
+    owners = {(row.petition_id, row.email_hash): row.pk for row in rows}
+    owners = {**services._owners(items), **owners}
+    messages = services._messages(items, [True] * len(items), owners)
+    Message.objects.bulk_create([Message(**values) for values in messages])
+
+
+def orm_writer_stage(pending: list[Any], size: int, rounds: int) -> float:
+    from django.db import transaction
+
+    per_round = len(pending) // rounds
+    results = []
+    for number in range(rounds):
+        part = pending[number * per_round : (number + 1) * per_round]
+
+        def write_all(part: list[Any] = part) -> int:
+            for start in range(0, len(part), size):
+                with transaction.atomic():
+                    orm_write_batch(part[start : start + size])
+            return len(part)
+
+        results.append(timed(write_all))
+    return median_ms(results)
+
+
 def mail_stage(messages: int, rounds: int) -> float:
     from django.core import mail
     from django.test import override_settings
@@ -155,11 +196,15 @@ def run(signers: int, sizes: list[int], rounds: int) -> None:
 
     web, pending = web_stage(signers, rounds)
     say(f"  web (form POST, middleware, CSRF, validation, keyed hashes, encryption): {web:.3f} ms")
-    share = len(pending) // len(sizes)
+    # Half of the signers go through the writer's own inserts, half through
+    # the ORM's bulk_create, batch size by batch size, one after the other.
+    share = len(pending) // (2 * len(sizes))
     for number, size in enumerate(sizes):
-        ms = writer_stage(pending[number * share : (number + 1) * share], size, rounds)
-        say(f"  writer, batches of {size:>3}: {ms:.3f} ms")
-    mail_ms = mail_stage(share * len(sizes), rounds)
+        first, second = 2 * number * share, (2 * number + 1) * share
+        ms = writer_stage(pending[first : first + share], size, rounds)
+        orm = orm_writer_stage(pending[second : second + share], size, rounds)
+        say(f"  writer, batches of {size:>3}: {ms:.3f} ms (the ORM's bulk_create: {orm:.3f} ms)")
+    mail_ms = mail_stage(2 * share * len(sizes), rounds)
     say(f"  mail (render, MIME, record; in-memory backend): {mail_ms:.3f} ms")
     say(f"  ({connection.vendor}: {len(pending)} signatures, median of {rounds} rounds)")
 
@@ -178,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     sizes = [int(size) for size in options.sizes.split(",")]
-    if options.signers < len(sizes) * options.rounds:
+    if options.signers < 2 * len(sizes) * options.rounds:
         parser.error("--signers is too small for that many batch sizes and rounds")
     work = Path(tempfile.mkdtemp(prefix="safepassage-signing-cpu-"))
     pg_admin = ""

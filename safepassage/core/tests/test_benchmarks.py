@@ -61,6 +61,7 @@ def test_signing_cpu_benchmark_measures_each_stage() -> None:
     output = bench("signing_cpu", "-n", "40", "--rounds", "1", "--sizes", "1,5")
     for stage in ("web (form POST", "writer, batches of   1", "writer, batches of   5", "mail ("):
         assert re.search(re.escape(stage) + r".*: \d+\.\d+ ms", output), (stage, output[-3000:])
+    assert re.search(r"the ORM's bulk_create: \d+\.\d+ ms", output), output[-3000:]
 
 
 def test_routing_benchmark_routes_every_signer() -> None:
