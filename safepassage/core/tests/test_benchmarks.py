@@ -103,3 +103,14 @@ def test_idle_worker_benchmark_reads_the_workers_cpu() -> None:
     output = bench("idle_worker", "--db", "sqlite", "--seconds", "2", "--settle", "2")
     assert re.search(r"sqlite +\d+\.\d{3} % of one core", output), output[-4000:]
     assert re.search(r"under 0\.2 % of one core per idle worker: (met|MISSED)", output)
+
+
+def test_list_writers_benchmark_times_and_reads_back_the_projects_writer() -> None:
+    # Only the project's writer: fpdf2 and ReportLab are optional (pip install -e '.[bench]').
+    output = bench("list_writers", "-n", "300", "--writers", "listpdf")
+    row = re.search(
+        r"^listpdf +[\d,]+ +\d+\.\d +\d+\.\d +\d+\.\d .*  (\d)/(\d) found", output, re.M
+    )
+    assert row is not None and row.group(1) == row.group(2), output[-3000:]
+    assert "Arabic in logical order" in output, output[-3000:]
+    assert re.search(r"listpdf +1\.0 x listpdf here .* build about +\d+ s: MET", output), output
