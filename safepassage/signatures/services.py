@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from safepassage.campaigns.models import Petition
@@ -157,25 +157,27 @@ def _owners(items: Sequence[PendingSignature]) -> dict[tuple[int, str], int]:
     return owners
 
 
-def insert_allowing_races(rows: list[Signature], owners: dict[tuple[int, str], int]) -> None:
-    """Insert where a concurrent writer may have inserted the same person since the lookup."""
-    try:
-        with transaction.atomic():
-            Signature.objects.bulk_create(rows)
-    except IntegrityError:
-        for row in rows:
-            row.pk = None
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                row.pk = None
-                owners[(row.petition_id, row.email_hash)] = Signature.objects.get(
-                    petition_id=row.petition_id, email_hash=row.email_hash
-                ).pk
+def insert_signatures(rows: Sequence[Signature]) -> None:
+    """Insert signatures made elsewhere (imports) through the writer's own statement.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` for the lot, as ``write_batch``
+    does: a row whose person signed in the meantime (a concurrent writer won
+    the race past the caller's lookup, or the row repeats an earlier one)
+    is left out by the unique constraint and keeps no primary key; every
+    other row gets its own.
+    """
+    names = [f.attname for f in Signature._meta.concrete_fields if not f.primary_key]
+    inserted = bulkinsert.insert(
+        Signature,
+        [{name: getattr(row, name) for name in names} for row in rows],
+        on_conflict="ON CONFLICT (petition_id, email_hash) DO NOTHING",
+        returning=["id", "petition_id", "email_hash"],
+    )
+    ids = {(petition_id, digest): pk for pk, petition_id, digest in inserted}
     for row in rows:
-        if row.pk is not None:
-            owners[(row.petition_id, row.email_hash)] = row.pk
+        # pop: of two rows for one person, only the first is the inserted one.
+        row.pk = ids.pop((row.petition_id, row.email_hash), None)
+        row._state.adding = row.pk is None
 
 
 def build_pending(

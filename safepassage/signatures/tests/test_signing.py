@@ -349,7 +349,6 @@ def test_subdivisions_are_served_for_the_form_script(client):
 
 def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition):
     """PostgreSQL lets two committers race past the lookup; the constraint decides."""
-    from safepassage.signatures.services import insert_allowing_races
 
     def pending(email: str) -> Signature:
         return Signature(
@@ -360,13 +359,17 @@ def test_a_row_that_a_concurrent_writer_inserted_first_becomes_a_repeat(petition
 
     winner = pending("race@example.org")
     winner.save()
-    loser, newcomer = pending("race@example.org"), pending("new@example.org")
-    owners: dict[tuple[int, str], int] = {}
-    insert_allowing_races([loser, newcomer], owners)  # the lookup missed the winner's row
-    assert loser.pk is None
-    assert owners[(petition.pk, winner.email_hash)] == winner.pk
-    assert owners[(petition.pk, newcomer.email_hash)] == newcomer.pk
+    loser, newcomer, again = (
+        pending("race@example.org"),
+        pending("new@example.org"),
+        pending("new@example.org"),
+    )
+    services.insert_signatures([loser, newcomer, again])  # the lookup missed the winner's row
+    assert loser.pk is None and again.pk is None
+    assert newcomer.pk == Signature.objects.get(email_hash=newcomer.email_hash).pk
     assert Signature.objects.count() == 2
+    stored = Signature.objects.get(pk=newcomer.pk)
+    assert (stored.uuid, stored.first_name, stored.region) == (newcomer.uuid, "A", "KR-11")
 
 
 def test_an_expired_signature_can_no_longer_be_confirmed(client, petition):
