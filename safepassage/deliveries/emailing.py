@@ -1,7 +1,9 @@
 """Delivering the petition by e-mail: one message per delivery, and its outcome.
 
 ``send_by_email`` puts one message in the outbox with the packet attached
-(or a link to it); ``sync_email_deliveries`` records the outcome once the
+(or a link to it); ``send_current_packet`` attaches the mission's current
+built packet (``packets/current.py``) and refuses one that is out of date,
+failed or not built yet; ``sync_email_deliveries`` records the outcome once the
 worker has sent it or given up. Who may do it, and how a change is saved
 and kept in the history, are the rules of services.py.
 """
@@ -25,6 +27,8 @@ from safepassage.lib import crypto
 from safepassage.lib.uploads import is_pdf
 from safepassage.outbox.models import Message
 from safepassage.outbox.services import wake_senders
+from safepassage.packets import current
+from safepassage.packets.current import MissionPacket
 
 
 class AlreadySent(ValidationError):
@@ -132,6 +136,50 @@ def send_by_email(
         raise
     delivery.refresh_from_db()
     return message
+
+
+def packet_problem(packet: MissionPacket) -> str | None:
+    """Why the mission's current packet cannot be sent now, or None if it is ready."""
+    state = packet.state
+    if state == "ready":
+        return None
+    if state == "stale":
+        assert packet.packet is not None
+        return str(
+            _(
+                "The mission's packet is out of date (%(reason)s, since %(since)s UTC): "
+                "signatures confirmed since it was built are not in it. Build it again, "
+                "then send it."
+            )
+            % {
+                "reason": packet.packet.get_stale_reason_display(),
+                "since": f"{packet.stale_since:%Y-%m-%d %H:%M}" if packet.stale_since else "?",
+            }
+        )
+    messages = {
+        "none": _("No packet has been built for this mission yet: build it, then send it."),
+        "building": _("The mission's packet is being built: send it once it is ready."),
+        "waiting": _("The mission's packet is waiting to be built: build it, then send it."),
+        "failed": _("The mission's packet could not be built: build it again, then send it."),
+        "closed": _("The mission is closed: it gets no packet."),
+    }
+    return str(messages[state])
+
+
+def send_current_packet(delivery: Delivery, *, user: Any, language: str = "en") -> Message:
+    """E-mail the mission's current packet, as built, under its human name.
+
+    Refused (ValidationError) unless that packet is built and up to date:
+    a packet out of date lacks signatures or prints what must not be handed
+    over any more.
+    """
+    packet = current.mission_packet(delivery.campaign, delivery.mission)
+    problem = packet_problem(packet)
+    if problem is not None:
+        raise ValidationError(problem, code="packet_not_ready")
+    return send_by_email(
+        delivery, user=user, packet=packet.read(), filename=packet.filename, language=language
+    )
 
 
 def _sender(delivery: Delivery, message: Message) -> Any:

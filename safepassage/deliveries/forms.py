@@ -181,6 +181,19 @@ class PublishForm(forms.Form):
 
 
 class SendForm(forms.Form):
+    BUILT, UPLOAD, LINK = "built", "upload", "link"
+
+    source = forms.ChoiceField(
+        label=_("What to send"),
+        required=False,
+        choices=[
+            (BUILT, _("The mission's current packet, as built")),
+            (UPLOAD, _("Another PDF, from this computer")),
+            (LINK, _("A link to the packet")),
+        ],
+        initial=BUILT,
+        widget=forms.RadioSelect,
+    )
     packet = forms.FileField(
         label=_("Packet (PDF)"),
         required=False,
@@ -205,15 +218,24 @@ class SendForm(forms.Form):
         data = super().clean() or {}
         upload, link = data.get("packet"), data.get("link")
         data["content"] = None
-        if upload and link:
-            raise ValidationError(_("Attach the packet or give a link, not both."))
-        if not upload and not link:
-            if "link" not in self.errors and "packet" not in self.errors:
-                raise ValidationError(_("Attach the packet or give a link to it."))
+        source = data.get("source") or ""
+        if not source:
+            # Without a choice: what was given, else the built packet.
+            source = self.UPLOAD if upload or "packet" in self.errors else ""
+            source = source or (self.LINK if link or "link" in self.errors else self.BUILT)
+        data["source"] = source
+        if source == self.BUILT:
             return data
-        if upload:
-            try:
-                data["content"] = uploads.read_pdf(upload)
-            except ValidationError as error:
-                self.add_error("packet", error)
+        if source == self.UPLOAD:
+            if upload:
+                try:
+                    data["content"] = uploads.read_pdf(upload)
+                except ValidationError as error:
+                    self.add_error("packet", error)
+            elif "packet" not in self.errors:
+                self.add_error("packet", _("Choose the PDF to attach."))
+            data["link"] = ""
+            return data
+        if not link and "link" not in self.errors:
+            self.add_error("link", _("Give the link to the packet."))
         return data

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.utils.text import get_valid_filename
+
+from safepassage.packets import naming
 
 ROOT = "delivery-packets"
 
@@ -33,16 +34,10 @@ class PacketInfo:
 
 
 def safe_filename(name: str) -> str:
-    """A plain file name ending in .pdf ("petition.pdf" when nothing is left)."""
+    """The name's last part as a file name valid everywhere, ending in .pdf ("petition.pdf")."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    try:
-        cleaned = get_valid_filename(base)
-    except Exception:
-        cleaned = ""
-    cleaned = cleaned[:100]
-    if not cleaned.lower().endswith(".pdf"):
-        cleaned = (cleaned.rsplit(".", 1)[0] if "." in cleaned else cleaned) + ".pdf"
-    return cleaned if cleaned != ".pdf" else "petition.pdf"
+    stem, dot, _extension = base.rpartition(".")
+    return naming.safe_filename(stem if dot else base, "pdf", fallback="petition")
 
 
 def _dir(message_id: int) -> str:

@@ -43,6 +43,8 @@ from safepassage.deliveries.permissions import can_manage_delivery, deliveries_f
 from safepassage.lib import geo
 from safepassage.lib.geo.timezones import mission_time_zone
 from safepassage.lib.uploads import CONTENT_TYPES
+from safepassage.packets import current
+from safepassage.packets.permissions import packet_access
 
 
 def _delivery_or_404(request: HttpRequest, pk: int) -> Delivery:
@@ -305,15 +307,20 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             data = form.cleaned_data
             upload = data.get("packet")
             try:
-                emailing.send_by_email(
-                    delivery,
-                    user=request.user,
-                    packet=data["content"],
-                    filename=upload.name if upload else "petition.pdf",
-                    link=data["link"] or None,
-                    packet_sha256=data["link_sha256"] or "",
-                    language=data["language"],
-                )
+                if data["source"] == SendForm.BUILT:
+                    emailing.send_current_packet(
+                        delivery, user=request.user, language=data["language"]
+                    )
+                else:
+                    emailing.send_by_email(
+                        delivery,
+                        user=request.user,
+                        packet=data["content"],
+                        filename=upload.name if upload else "petition.pdf",
+                        link=None if data["content"] is not None else data["link"] or None,
+                        packet_sha256=data["link_sha256"] or "",
+                        language=data["language"],
+                    )
             except emailing.AlreadySent:
                 messages.error(request, _("This delivery has already been e-mailed."))
                 return redirect("deliveries:detail", pk=delivery.pk)
@@ -325,6 +332,8 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
                     _("The mail is queued. The delivery is recorded as e-mailed once it is sent."),
                 )
                 return redirect("deliveries:detail", pk=delivery.pk)
+    built = current.mission_packet(delivery.campaign, delivery.mission)
+    access = packet_access(request.user, delivery.campaign)
     return render(
         request,
         "deliveries/send.html",
@@ -334,6 +343,9 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
             "campaign": delivery.campaign,
             "form": form,
             "can_send": emailing.can_send_by_email(delivery),
+            "built": built,
+            "built_problem": emailing.packet_problem(built),
+            "may_rebuild": built.build is not None and access.may_rebuild(delivery.mission_id),
         },
         status=status,
     )

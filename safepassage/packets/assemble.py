@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from safepassage.letters.merge import context_for
 from safepassage.letters.rendering import attachment_pdfs, render_letter_pdf
@@ -79,8 +80,17 @@ def list_title(build: PacketBuild, mission: Mission) -> tuple[str, str]:
 def totals_lines(listed: snapshot.Counts, mission_total: int, petition_total: int) -> list[str]:
     return [
         _("Signers named: %(count)s") % {"count": listed.named},
-        _("and %(count)s further signers who asked not to be named") % {"count": listed.unnamed},
-        _("and %(count)s further signatures whose names were withheld")
+        ngettext(
+            "and %(count)s further signer who asked not to be named",
+            "and %(count)s further signers who asked not to be named",
+            listed.unnamed,
+        )
+        % {"count": listed.unnamed},
+        ngettext(
+            "and %(count)s further signature whose name was withheld",
+            "and %(count)s further signatures whose names were withheld",
+            listed.withheld,
+        )
         % {"count": listed.withheld},
         _("Total for this mission: %(count)s") % {"count": mission_total},
         _("Total of the petition: %(count)s") % {"count": petition_total},

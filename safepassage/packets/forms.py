@@ -1,4 +1,4 @@
-"""The form that starts a packet build."""
+"""The forms of the packet pages: starting a build, letting partners download."""
 
 from __future__ import annotations
 
@@ -28,3 +28,16 @@ class StartBuildForm(forms.Form):
         field.queryset = petitions
         if petitions.count() == 1:
             field.initial = petitions.first()
+
+
+class SharingForm(forms.Form):
+    partners_may_download = forms.BooleanField(
+        required=False,
+        label=_(
+            "Partner organisations' editors may download the packets of the missions "
+            "where their organisation hosts an event"
+        ),
+        help_text=_(
+            "Packets list signers' names: allow it only for partners who hand packets over."
+        ),
+    )

@@ -235,3 +235,38 @@ class PacketDownload(models.Model):
     def __str__(self) -> str:
         what = self.packet.mission.key if self.packet else "ZIP"
         return f"{self.build} · {what} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PacketSharing(models.Model):
+    """Whether partner organisations' editors may download packets, per campaign.
+
+    Organisers always may; a city coordinator may for the missions assigned to
+    them. With ``partners_may_download`` an editor of a partner organisation
+    may download the packets of the missions where their organisation hosts an
+    event (``packets/permissions.py``). Off unless an organiser turns it on.
+    """
+
+    campaign = models.OneToOneField(
+        Campaign, on_delete=models.CASCADE, related_name="packet_sharing"
+    )
+    partners_may_download = models.BooleanField(
+        _("partner organisations' editors may download the packets of their events' missions"),
+        default=False,
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("packet sharing")
+        verbose_name_plural = _("packet sharing")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.campaign.slug}: partners {'may' if self.partners_may_download else 'may not'}"
+        )
+
+    @classmethod
+    def partners_allowed(cls, campaign_id: int) -> bool:
+        return cls.objects.filter(campaign_id=campaign_id, partners_may_download=True).exists()

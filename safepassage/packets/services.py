@@ -7,17 +7,15 @@ and the mission, so a crashed or repeated task just builds the same bytes
 again. ``resume`` re-queues whatever is not done, which is also how a build
 recovers after its worker was killed mid-task; it first takes a fresh
 snapshot for the packets marked out of date (``staleness.py``).
+``build_mission_now`` does the same for one mission's packet alone.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import tempfile
 import traceback
-import zipfile
 from typing import Any
 
 from django.core.files.base import ContentFile, File
@@ -31,33 +29,15 @@ from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory.models import Mission
 from safepassage.directory.routing import route_petition
 from safepassage.letters.models import LetterVersion
-from safepassage.lib import geo
-from safepassage.lib.spreadsheet import neutralise
-from safepassage.packets import snapshot, staleness
+from safepassage.packets import archive, snapshot, staleness
 from safepassage.packets.models import Packet, PacketBuild
 from safepassage.packets.tasks import enqueue
 from safepassage.signatures.models import Signature
 
 logger = logging.getLogger(__name__)
 
-# Every member of the ZIP gets this time, so the archive depends on contents only.
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-MANIFEST_NAME = "manifest.csv"
-MANIFEST_COLUMNS = (
-    "mission_key",
-    "mission_name",
-    "city",
-    "country",
-    "postal_address",
-    "email",
-    "signatures",
-    "named",
-    "unnamed",
-    "withheld",
-    "pages",
-    "sha256",
-    "file",
-)
+# Builds in which a packet asked for alone is still built (``build_mission_now``).
+WAITING = (PacketBuild.Status.PAUSED, PacketBuild.Status.FAILED)
 
 
 def _storage() -> Storage:
@@ -65,12 +45,9 @@ def _storage() -> Storage:
     return Packet._meta.get_field("file").storage  # type: ignore[attr-defined,no-any-return]
 
 
-def packet_filename(mission: Mission) -> str:
-    return f"{get_valid_filename(mission.key) or 'mission'}.pdf"
-
-
 def packet_path(build: PacketBuild, mission: Mission) -> str:
-    return f"packets/{build.pk}/{packet_filename(mission)}"
+    """Where a packet is stored (its stable technical name; people see ``archive.packet_name``)."""
+    return f"packets/{build.pk}/{get_valid_filename(mission.key) or 'mission'}.pdf"
 
 
 def zip_path(build: PacketBuild) -> str:
@@ -162,11 +139,13 @@ def _sha256_of(handle: Any) -> str:
     return digest.hexdigest()
 
 
-def build_one(packet_id: int) -> str:
+def build_one(packet_id: int, alone: bool = False) -> str:
     """Build one packet if it is still needed; returns what happened.
 
     Idempotent: a done packet, a missing one and one whose build is
-    interrupted are left alone. A failure is recorded as the exception's type
+    interrupted are left alone; ``alone`` (someone asked for this packet to
+    be built now, ``build_mission_now``) builds it in an interrupted or
+    failed build too. A failure is recorded as the exception's type
     only (its message could quote a signer's name) and the traceback is
     logged without the message, for the same reason.
     """
@@ -182,7 +161,7 @@ def build_one(packet_id: int) -> str:
     if packet.status == Packet.Status.DONE:
         return "done already"
     build = packet.build
-    if build.status != PacketBuild.Status.RUNNING:
+    if build.status != PacketBuild.Status.RUNNING and not (alone and build.status in WAITING):
         return "build not running"
     if packet.status == Packet.Status.DROPPED:
         return "left out"
@@ -206,7 +185,7 @@ def build_one(packet_id: int) -> str:
             type(error).__name__,
             "".join(traceback.format_tb(error.__traceback__)),
         )
-        finish(build.pk)
+        finish(build.pk, alone=alone)
         return "failed"
     written = current.update(
         status=Packet.Status.DONE,
@@ -221,12 +200,12 @@ def build_one(packet_id: int) -> str:
         built_at=timezone.now(),
     )
     if not written:
-        return _superseded(packet.pk, stored, sha256)
-    finish(build.pk)
+        return _superseded(packet.pk, stored, sha256, alone)
+    finish(build.pk, alone=alone)
     return "built"
 
 
-def _superseded(packet_id: int, stored: str, sha256: str) -> str:
+def _superseded(packet_id: int, stored: str, sha256: str, alone: bool) -> str:
     """The packet changed while it was built: drop the file, build it again if it runs."""
     now = Packet.objects.select_related("build").get(pk=packet_id)
     if now.status == Packet.Status.DONE:
@@ -237,8 +216,9 @@ def _superseded(packet_id: int, stored: str, sha256: str) -> str:
             ours = _sha256_of(handle) == sha256
         if ours:
             _storage().delete(stored)
-    if now.status == Packet.Status.PENDING and now.build.status == PacketBuild.Status.RUNNING:
-        enqueue([packet_id])
+    running = now.build.status == PacketBuild.Status.RUNNING
+    if now.status == Packet.Status.PENDING and (running or (alone and now.build.status in WAITING)):
+        enqueue([packet_id], alone=alone)
     return "superseded"
 
 
@@ -281,11 +261,64 @@ def resume(build: PacketBuild) -> int:
     return len(ids)
 
 
-def finish(build_id: int) -> str:
-    """Close the build once no packet is pending: the ZIP if all are done, else failed."""
+def build_mission_now(build: PacketBuild, mission_id: int) -> Packet | None:
+    """Build one mission's packet of the build again, now, from a fresh snapshot.
+
+    The same machinery as bringing a build up to date: new signatures are
+    routed, ``staleness.refresh`` takes a fresh snapshot for this mission's
+    packet alone (adding one if the mission opened since the build started)
+    and one task builds it, even if the build is interrupted; every other
+    packet keeps its file. In a build of "all signers" every packet lists
+    everybody, so the whole build is brought up to date (``resume``).
+    Returns the packet, or None if the mission gets none (closed, or not of
+    the campaign's target government).
+    """
+    route_new_signatures(build.petition)
+    staleness.refresh(build, only=[mission_id])
+    packet = build.packets.filter(mission_id=mission_id).exclude(status=Packet.Status.DROPPED)
+    if build.scope == PacketBuild.Scope.ALL:
+        resume(build)
+        return packet.first()
+    with transaction.atomic():
+        row = packet.select_for_update().first()
+        if row is None:
+            return None
+        if row.status == Packet.Status.FAILED:
+            Packet.objects.filter(pk=row.pk).update(status=Packet.Status.PENDING, error="")
+        PacketBuild.objects.filter(pk=build.pk, status=PacketBuild.Status.DONE).update(
+            status=PacketBuild.Status.RUNNING, finished_at=None
+        )
+        pk = row.pk
+        transaction.on_commit(lambda: enqueue([pk], alone=True))
+    logger.info("packet %s of build %s: built again on request", pk, build.pk)
+    build.refresh_from_db()
+    return Packet.objects.select_related("mission").get(pk=pk)
+
+
+def finish(build_id: int, *, alone: bool = False) -> str:
+    """Close the build once no packet is pending: the ZIP if all are done, else failed.
+
+    After a packet built ``alone``, an interrupted or failed build whose every
+    packet is now done is finished too; one with packets still waiting stays
+    as it was.
+    """
     build = PacketBuild.objects.select_related("campaign").filter(pk=build_id).first()
-    if build is None or build.status != PacketBuild.Status.RUNNING:
+    if build is None:
         return "not running"
+    if build.status != PacketBuild.Status.RUNNING:
+        if not (alone and build.status in WAITING):
+            return "not running"
+        waiting = build.packets.exclude(status__in=[Packet.Status.DONE, Packet.Status.DROPPED])
+        if waiting.exists():
+            return "waiting"
+        stored, sha256 = write_zip(build)
+        PacketBuild.objects.filter(pk=build.pk, status=build.status).update(
+            status=PacketBuild.Status.DONE,
+            zip_file=stored,
+            zip_sha256=sha256,
+            finished_at=timezone.now(),
+        )
+        return "done"
     statuses = set(build.packets.values_list("status", flat=True).distinct())
     statuses.discard(Packet.Status.DROPPED)
     if Packet.Status.PENDING in statuses:
@@ -306,65 +339,10 @@ def finish(build_id: int) -> str:
     return "done"
 
 
-def manifest(build: PacketBuild, packets: list[Packet]) -> bytes:
-    """The CSV listing every packet of the ZIP, cells neutralised for spreadsheets."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(MANIFEST_COLUMNS)
-    language = build.petition.default_language or "en"
-    for packet in packets:
-        mission = packet.mission
-        row = (
-            mission.key,
-            mission.name,
-            mission.city,
-            geo.country_name(mission.host_country, language),
-            mission.postal_address,
-            mission.email,
-            packet.total_count,
-            packet.named_count,
-            packet.unnamed_count,
-            packet.withheld_count,
-            packet.pages,
-            packet.sha256,
-            packet_filename(mission),
-        )
-        writer.writerow([neutralise(str(cell)) for cell in row])
-    return text.getvalue().encode("utf-8")
-
-
-def _zip_member(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.create_system = 3
-    # Unpacked, a signer list stays readable by the organiser's user only.
-    info.external_attr = 0o100600 << 16
-    return info
-
-
 def write_zip(build: PacketBuild) -> tuple[str, str]:
-    """Write the build's ZIP (sorted names, fixed times) to storage; returns name, sha256."""
-    packets = list(
-        build.packets.exclude(status=Packet.Status.DROPPED)
-        .select_related("mission")
-        .order_by("mission__key")
-    )
-    members: list[tuple[str, Packet | None]] = [(MANIFEST_NAME, None)]
-    members += [(packet_filename(p.mission), p) for p in packets]
-    members.sort(key=lambda member: member[0])
+    """Write the build's ZIP (``archive.py``) to storage; returns name, sha256."""
     with tempfile.TemporaryFile() as spool:
-        with zipfile.ZipFile(spool, "w") as archive:
-            for name, packet in members:
-                info = _zip_member(name)
-                if packet is None:
-                    archive.writestr(info, manifest(build, packets))
-                    continue
-                with (
-                    _storage().open(packet.file.name, "rb") as source,
-                    archive.open(info, "w") as target,
-                ):
-                    for chunk in iter(lambda: source.read(1 << 20), b""):
-                        target.write(chunk)
+        archive.write(build, spool)
         spool.seek(0)
         sha256 = _sha256_of(spool)
         spool.seek(0)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from django.core.files.storage import Storage
@@ -199,18 +199,24 @@ def stale_packets(build: PacketBuild) -> QuerySet[Packet]:
     return build.packets.exclude(stale_since=None).exclude(status=Packet.Status.DROPPED)
 
 
-def refresh(build: PacketBuild) -> int:
+def refresh(build: PacketBuild, only: Collection[int] | None = None) -> int:
     """Take a fresh snapshot for the build's out-of-date packets; how many changed.
 
     Route signatures not yet routed before calling this (``services.resume``
     does). Packets of missions closed since are left out (``DROPPED``); every
     open mission without a packet gets one. Of a build of "all signers", every
     packet is taken again, since every one of them lists everybody.
+
+    With ``only`` (mission ids: "build this mission now"), the packets of
+    those missions are taken again whether out of date or not, a packet is
+    added for any of them opened since, and no other packet changes (except
+    in a build of "all signers", where every packet does).
     """
+    chosen = None if only is None else set(only)
     with transaction.atomic():
         build = PacketBuild.objects.select_for_update().select_related("campaign").get(pk=build.pk)
         detect_moves(build)
-        if not stale_packets(build).exists():
+        if chosen is None and not stale_packets(build).exists():
             return 0
         now = timezone.now()
         max_id = (
@@ -219,16 +225,21 @@ def refresh(build: PacketBuild) -> int:
         )
         open_ids = set(snapshot.packet_missions(build.campaign).values_list("pk", flat=True))
         have = set(build.packets.values_list("mission_id", flat=True))
+        opened = open_ids - have if chosen is None else (open_ids & chosen) - have
         added = Packet.objects.bulk_create(
-            [Packet(build=build, mission_id=pk) for pk in sorted(open_ids - have)]
+            [Packet(build=build, mission_id=pk) for pk in sorted(opened)]
         )
         if build.scope == PacketBuild.Scope.ALL:
             targets = build.packets.exclude(status=Packet.Status.DROPPED)
+        elif chosen is not None:
+            targets = build.packets.filter(mission_id__in=sorted(chosen))
         else:
             targets = build.packets.filter(
                 Q(pk__in=stale_packets(build)) | Q(pk__in=[p.pk for p in added])
             )
         rows = list(targets.values_list("pk", "mission_id", "file"))
+        if not rows:
+            return 0
         missions = {mission_id for _pk, mission_id, _file in rows}
         kept = [pk for pk, mission_id, _file in rows if mission_id in open_ids]
         dropped = [pk for pk, mission_id, _file in rows if mission_id not in open_ids]

@@ -1,9 +1,14 @@
-"""Packet build pages, for organisers only; the rules are in services.py.
+"""Packet pages; the rules are in services.py, who may do what in permissions.py.
 
-Anonymous visitors go to the login page; anyone else who does not organise
-the campaign gets 403. Packets list signers, so every download is written
-to the audit trail (``PacketDownload``) before the first byte goes out, is
-sent as an attachment and must not be cached anywhere.
+The build pages are for organisers. A coordinator (and a partner editor an
+organiser lets in) downloads the packets of their own missions, and a
+coordinator has them built again; the list is on their dashboard
+(``templatetags/mission_packets.py``). Anonymous visitors go to the login
+page; a person with no right to any packet of the campaign gets 403, and a
+packet of a mission that is not theirs does not exist for them (404).
+Packets list signers, so every download is written to the audit trail
+(``PacketDownload``) before the first byte goes out, is sent as an
+attachment under its human name (``naming.py``) and must not be cached.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,9 +30,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from safepassage.accounts.permissions import is_organiser
 from safepassage.accounts.reauth import reauth_required
 from safepassage.campaigns.models import Campaign
-from safepassage.packets import services, staleness
-from safepassage.packets.forms import StartBuildForm
-from safepassage.packets.models import Packet, PacketBuild, PacketDownload
+from safepassage.packets import archive, naming, services, staleness
+from safepassage.packets.forms import SharingForm, StartBuildForm
+from safepassage.packets.models import Packet, PacketBuild, PacketDownload, PacketSharing
+from safepassage.packets.permissions import PacketAccess, packet_access
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +46,14 @@ def _organised(request: HttpRequest, slug: str) -> Campaign:
     if not is_organiser(request.user, campaign):
         raise PermissionDenied
     return campaign
+
+
+def _with_access(request: HttpRequest, slug: str) -> tuple[Campaign, PacketAccess]:
+    campaign = get_object_or_404(Campaign, slug=slug)
+    access = packet_access(request.user, campaign)
+    if access.none:
+        raise PermissionDenied
+    return campaign, access
 
 
 def _build(campaign: Campaign, build_id: int) -> PacketBuild:
@@ -52,6 +69,7 @@ def _build(campaign: Campaign, build_id: int) -> PacketBuild:
 def index(request: HttpRequest, slug: str) -> HttpResponse:
     campaign = _organised(request, slug)
     form = StartBuildForm(request.POST or None, campaign=campaign)
+    shared = PacketSharing.objects.filter(campaign=campaign).first()
     if request.method == "POST" and form.is_valid():
         build = services.start_build(
             campaign,
@@ -73,6 +91,9 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "builds": builds,
             "cover_letters": len(services.approved_versions(campaign)),
+            "sharing_form": SharingForm(
+                initial={"partners_may_download": bool(shared and shared.partners_may_download)}
+            ),
         },
     )
 
@@ -156,14 +177,13 @@ def _attachment(request: HttpRequest, build: PacketBuild, packet: Packet | None)
         request.user.pk,
     )
     if packet is not None:
-        filename = services.packet_filename(packet.mission)
+        filename = archive.packet_name(build, packet)
         content_type = "application/pdf"
     else:
-        filename = f"{build.campaign.slug}-packets-{build.pk}.zip"
+        filename = archive.zip_name(build)
         content_type = "application/zip"
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=filename, content_type=content_type
-    )
+    response = FileResponse(field.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = naming.content_disposition(filename)
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -173,7 +193,7 @@ def _attachment(request: HttpRequest, build: PacketBuild, packet: Packet | None)
 @require_GET
 @reauth_required
 def download_packet(request: HttpRequest, slug: str, build_id: int, packet_id: int) -> FileResponse:
-    campaign = _organised(request, slug)
+    campaign, access = _with_access(request, slug)
     build = _build(campaign, build_id)
     packet = get_object_or_404(
         Packet.objects.select_related("mission"),
@@ -181,7 +201,77 @@ def download_packet(request: HttpRequest, slug: str, build_id: int, packet_id: i
         build=build,
         status=Packet.Status.DONE,
     )
+    if not access.may_download(packet.mission_id):
+        raise Http404
     return _attachment(request, build, packet)
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponse:
+    wanted = request.POST.get("next", "")
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(wanted)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def build_mission(request: HttpRequest, slug: str, build_id: int, mission_id: int) -> HttpResponse:
+    """Build this mission's packet again now, from a fresh snapshot (organiser, its coordinator)."""
+    campaign, access = _with_access(request, slug)
+    if not access.may_rebuild(mission_id):
+        raise Http404
+    build = _build(campaign, build_id)
+    packet = services.build_mission_now(build, mission_id)
+    logger.info(
+        "packet of mission %s, build %s, built again by user %s",
+        mission_id,
+        build.pk,
+        request.user.pk,
+    )
+    if packet is None:
+        messages.error(request, _("This mission gets no packet: it is closed."))
+    else:
+        messages.success(
+            request,
+            _(
+                "The packet of %(mission)s is being built from the signatures as they are now; "
+                "the other packets keep their files."
+            )
+            % {"mission": packet.mission.name},
+        )
+    if access.organiser:
+        fallback = reverse("packets:build", args=[campaign.slug, build.pk])
+    else:
+        fallback = reverse("team:dashboard", args=[campaign.slug]) + "#packets"
+    return _back(request, fallback)
+
+
+@login_required
+@require_POST
+def sharing(request: HttpRequest, slug: str) -> HttpResponse:
+    """An organiser lets partner organisations' editors download their missions' packets, or not."""
+    campaign = _organised(request, slug)
+    form = SharingForm(request.POST)
+    if form.is_valid():
+        allowed = form.cleaned_data["partners_may_download"]
+        PacketSharing.objects.update_or_create(
+            campaign=campaign,
+            defaults={
+                "partners_may_download": allowed,
+                "changed_by": request.user,
+                "changed_at": timezone.now(),
+            },
+        )
+        logger.info("packet sharing of %s set to %s by user %s", slug, allowed, request.user.pk)
+        messages.success(
+            request,
+            _("Partner organisations' editors may now download the packets of their missions.")
+            if allowed
+            else _("Partner organisations' editors may no longer download packets."),
+        )
+    return redirect("packets:index", slug=campaign.slug)
 
 
 @login_required

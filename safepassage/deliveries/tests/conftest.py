@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 from PIL import ExifTags, Image
 
-from safepassage.accounts.models import Assignment, Role
-from safepassage.campaigns.models import Campaign
+import personas
+from personas import coordinator_of, make_user
 from safepassage.deliveries.models import Delivery
 from safepassage.deliveries.services import plan_deliveries
-from safepassage.directory.models import Mission
-
-PASSWORD = "pw-deliveries-1"
 
 
 def make_mission(key, kind, country, city, lat, lon, **extra):
-    return Mission.objects.create(
-        key=key,
-        sending_state=extra.pop("sending_state", "CN"),
-        kind=kind,
-        name=extra.pop("name", f"{kind.replace('_', ' ').title()} of China in {city}"),
-        host_country=country,
-        city=city,
-        latitude=lat,
-        longitude=lon,
-        email=extra.pop("email", f"{key}@mission.example"),
-        source="https://example.org/missions",
-        **extra,
-    )
+    extra.setdefault("email", f"{key}@mission.example")
+    return personas.make_mission(key, kind, country, city, latitude=lat, longitude=lon, **extra)
 
 
 @pytest.fixture(autouse=True)
@@ -62,20 +46,6 @@ def missions(db):
 
 
 @pytest.fixture
-def campaign(db):
-    return Campaign.objects.create(
-        title="Save North Korean Refugees Day",
-        slug="snkrd-2026",
-        year=2026,
-        day_of_action=dt.date(2026, 9, 24),
-        target_person="Xi Jinping",
-        target_title="President of the People's Republic of China",
-        target_government="CN",
-        status=Campaign.Status.OPEN,
-    )
-
-
-@pytest.fixture
 def deliveries(campaign, missions):
     plan_deliveries(campaign)
     return {
@@ -83,26 +53,6 @@ def deliveries(campaign, missions):
         for name, mission in missions.items()
         if name in ("munich", "berlin", "seoul")
     }
-
-
-def make_user(name, **extra):
-    return get_user_model().objects.create_user(
-        name, f"{name}@example.org", PASSWORD, first_name=name.title(), **extra
-    )
-
-
-@pytest.fixture
-def organiser(campaign):
-    user = make_user("olga")
-    Role.objects.create(user=user, campaign=campaign, kind=Role.Kind.ORGANISER)
-    return user
-
-
-def coordinator_of(campaign, name, country, city):
-    user = make_user(name)
-    role = Role.objects.create(user=user, campaign=campaign, kind=Role.Kind.COORDINATOR)
-    Assignment.objects.create(role=role, country=country, city=city)
-    return user
 
 
 @pytest.fixture

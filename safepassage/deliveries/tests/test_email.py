@@ -53,7 +53,7 @@ def test_an_emailed_packet_arrives_and_its_proof_is_recorded(
     assert mail["Message-ID"] == message.message_id
     assert "People's Republic of China" in mail["Subject"]  # plain text, not HTML-escaped
     [attachment] = list(mail.iter_attachments())
-    assert attachment.get_filename() == "packet_Munich.pdf"
+    assert attachment.get_filename() == "packet Munich.pdf"
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content() == pdf
     text = mail_text(mail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import subprocess
 import tempfile
@@ -12,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
-from safepassage.accounts.models import Role
+import personas
 from safepassage.campaigns.models import Campaign, Organisation, Petition
 from safepassage.directory.models import Mission
 from safepassage.letters.models import Letter, LetterVersion, SupportingDocument
@@ -25,23 +23,12 @@ from safepassage.lib import crypto
 from safepassage.packets.models import Packet
 from safepassage.signatures.models import Signature
 
-PASSWORD = "pw-packets-1"
 ATTACHMENT_TEXT = "Chair of the Commission of Inquiry wrote to Beijing"
 
 
 def make_mission(key: str, kind: str, country: str, city: str, **extra: Any) -> Mission:
-    return Mission.objects.create(
-        key=key,
-        sending_state=extra.pop("sending_state", "CN"),
-        kind=kind,
-        name=extra.pop("name", f"{kind.replace('_', ' ').title()} of China in {city}"),
-        host_country=country,
-        city=city,
-        postal_address=extra.pop("postal_address", f"1 Embassy Road\n{city}"),
-        email=f"{key}@mission.example",
-        source="https://example.org/missions",
-        **extra,
-    )
+    extra.setdefault("postal_address", f"1 Embassy Road\n{city}")
+    return personas.make_mission(key, kind, country, city, email=f"{key}@mission.example", **extra)
 
 
 def pdf_text(data: bytes) -> str:
@@ -125,20 +112,6 @@ def _files(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     for storage in {id(f.storage): f.storage for f in fields}.values():  # type: ignore[attr-defined]
         for cached in ("base_location", "location"):
             storage.__dict__.pop(cached, None)
-
-
-@pytest.fixture
-def campaign(db: None) -> Campaign:
-    return Campaign.objects.create(
-        title="Save North Korean Refugees Day",
-        slug="snkrd-2026",
-        year=2026,
-        day_of_action=dt.date(2026, 9, 24),
-        target_person="Xi Jinping",
-        target_title="President of the People's Republic of China",
-        target_government="CN",
-        status=Campaign.Status.OPEN,
-    )
 
 
 @pytest.fixture
@@ -238,14 +211,3 @@ def partner_letter(campaign: Campaign, letter: Letter) -> Letter:
     own.approved_version = version
     own.save()
     return own
-
-
-def make_user(name: str) -> Any:
-    return get_user_model().objects.create_user(name, f"{name}@team.example", PASSWORD)
-
-
-@pytest.fixture
-def organiser(campaign: Campaign) -> Any:
-    user = make_user("olga")
-    Role.objects.create(user=user, campaign=campaign, kind=Role.Kind.ORGANISER)
-    return user

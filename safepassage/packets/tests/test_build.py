@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from safepassage.packets import services
+from safepassage.packets import archive, services
 from safepassage.packets.models import Packet, PacketBuild
 from safepassage.packets.tests.conftest import ATTACHMENT_TEXT, Signers, pdf_text, sign
 
@@ -79,8 +79,8 @@ def test_mission_packet_lists_its_named_counted_signers_once_and_nobody_else(
     for place in ("Quedlinburgstadt", "Nordgau", "Wolkenheimstadt", "Südmark"):
         assert place not in text
     assert "Signers named: 2" in text
-    assert "and 1 further signers who asked not to be named" in text
-    assert "and 1 further signatures whose names were withheld" in text
+    assert "and 1 further signer who asked not to be named" in text
+    assert "and 1 further signature whose name was withheld" in text
     assert "Total for this mission: 4" in text
     # Counted: 2+1+1 Berlin, Munich, Seoul, two Tokyo, the unrouted one.
     assert "Total of the petition: 9" in text
@@ -236,17 +236,19 @@ def test_the_zip_holds_every_packet_and_a_neutralised_manifest(
     with build.zip_file.open("rb") as handle:
         data: bytes = handle.read()
     assert hashlib.sha256(data).hexdigest() == build.zip_sha256
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    names = archive.namelist()
+    zipped = zipfile.ZipFile(io.BytesIO(data))
+    names = zipped.namelist()
     assert names == sorted(names)
     assert "manifest.csv" in names
-    assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert {info.date_time for info in zipped.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     for packet in build.packets.all():
-        member = archive.read(services.packet_filename(packet.mission))
+        member = zipped.read(archive.packet_name(build, packet))
         assert hashlib.sha256(member).hexdigest() == packet.sha256
-    manifest = archive.read("manifest.csv").decode()
+    assert "2026-09-24 Munich — =HYPERLINK( http x ).pdf" in names
+    manifest = zipped.read("manifest.csv").decode()
     assert "'=HYPERLINK" in manifest
     assert "cn-e-de,Embassy of China in Berlin,Berlin,Germany" in manifest
+    assert ",2026-09-24 Berlin — Embassy of China in Berlin.pdf\r\n" in manifest
     assert ",4,2,1,1," in manifest
     for email in signers.emails:
         assert email.split("@")[0] not in manifest

@@ -9,11 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from personas import PASSWORD, make_user
 from safepassage.accounts.models import Assignment, Role
 from safepassage.campaigns.models import Organisation
 from safepassage.packets import services
 from safepassage.packets.models import Packet, PacketBuild, PacketDownload
-from safepassage.packets.tests.conftest import PASSWORD, Signers, make_user
+from safepassage.packets.tests.conftest import Signers
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +41,8 @@ def urls(build: PacketBuild) -> list[tuple[str, str]]:
         ("post", reverse("packets:resume", args=[slug, build.pk])),
         ("get", reverse("packets:zip", args=[slug, build.pk])),
         ("get", reverse("packets:packet", args=[slug, build.pk, packet.pk])),
+        ("post", reverse("packets:build-mission", args=[slug, build.pk, packet.mission_id])),
+        ("post", reverse("packets:sharing", args=[slug])),
     ]
 
 
@@ -51,7 +54,10 @@ def test_anonymous_visitors_go_to_the_login_page(build: PacketBuild) -> None:
         assert "/team/login/" in response["Location"]
 
 
-def test_partner_editors_and_coordinators_are_refused(build: PacketBuild) -> None:
+def test_partner_editors_coordinators_and_strangers_are_refused_the_build_pages(
+    build: PacketBuild,
+) -> None:
+    """Build pages are the organisers'; a packet of another mission does not exist (404)."""
     campaign = build.campaign
     organisation = Organisation.objects.create(name="Partner NGO", slug="partner-ngo")
     editor = make_user("edith")
@@ -60,11 +66,13 @@ def test_partner_editors_and_coordinators_are_refused(build: PacketBuild) -> Non
     )
     coordinator = make_user("cora")
     role = Role.objects.create(user=coordinator, campaign=campaign, kind=Role.Kind.COORDINATOR)
-    Assignment.objects.create(role=role, country="DE", city="Berlin")
+    Assignment.objects.create(role=role, country="KR", city="Seoul")
     for user in (editor, coordinator, make_user("stranger")):
         client = client_for(user)
         for method, url in urls(build):
-            assert getattr(client, method)(url).status_code == 403, (user, url)
+            theirs = url.endswith(("/pdf/", "/build/"))  # a packet: of another mission
+            expected = 404 if user == coordinator and theirs else 403
+            assert getattr(client, method)(url).status_code == expected, (user, url)
     assert PacketDownload.objects.count() == 0
     build.refresh_from_db()
     assert build.status == PacketBuild.Status.RUNNING
@@ -132,7 +140,11 @@ def test_downloads_are_attachments_not_cached_and_audited(
     assert hashlib.sha256(body).hexdigest() == packet.sha256
     assert response["Cache-Control"] == "no-store"
     assert response["Content-Disposition"].startswith("attachment;")
-    assert 'filename="cn-e-de.pdf"' in response["Content-Disposition"]
+    # Its human name, with an ASCII fallback (RFC 6266).
+    assert response["Content-Disposition"] == (
+        'attachment; filename="2026-09-24 Berlin - Embassy of China in Berlin.pdf"; '
+        "filename*=UTF-8''2026-09-24%20Berlin%20%E2%80%94%20Embassy%20of%20China%20in%20Berlin.pdf"
+    )
     assert response["Content-Type"] == "application/pdf"
 
     response = client.get(reverse("packets:zip", args=[build.campaign.slug, build.pk]))
