@@ -1,4 +1,4 @@
-"""The export log and paper tallies in the admin: read only, for the campaign's organisers."""
+"""The export log and the legacy paper tallies in the admin: read only, for the organisers."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from safepassage.campaigns.models import Campaign, Petition
 from safepassage.exports import uploads
+from safepassage.exports.rows import FileChoices
 
 
 class UploadForm(forms.Form):
@@ -33,6 +34,32 @@ class MappingForm(forms.Form):
         label=_("Where the list comes from"),
         max_length=200,
         help_text=_('For example "paper: Washington vigil 2026" or "online form of our partner".'),
+    )
+    kind = forms.ChoiceField(
+        label=_("What kind of list"),
+        choices=[
+            ("paper", _("Paper lists, typed up: each row is a paper signature")),
+            ("online", _("Another online form: every row has an e-mail address")),
+        ],
+        initial="paper",
+    )
+    partner = forms.CharField(
+        label=_("Collected by"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "The partner organisation that collected the paper lists, for rows whose "
+            '"collected by" column is empty or missing; if empty, the source above. '
+            "Totals per partner appear in the campaign's statistics and report, so name "
+            "an organisation, not a volunteer."
+        ),
+    )
+    file_count_only = forms.BooleanField(
+        label=_(
+            "Count only: do not hand the names on this list to the missions, unless a row "
+            "says its name may be handed over"
+        ),
+        required=False,
     )
     declaration = forms.BooleanField(
         label=_(
@@ -65,7 +92,7 @@ class MappingForm(forms.Form):
                 required=name in uploads.REQUIRED,
                 initial="" if guess[name] is None else str(guess[name]),
             )
-        # The columns first, then the source and the declaration.
+        # The columns first, then what the organiser says about the whole file.
         self.fields = {**columns, **self.fields}
 
     def clean(self) -> dict[str, Any]:
@@ -84,8 +111,29 @@ class MappingForm(forms.Form):
             )
         return data
 
+    def column_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in uploads.FIELDS]
+
+    def choices(self) -> FileChoices:
+        data = self.cleaned_data
+        return FileChoices(
+            source=data["source"],
+            paper=data["kind"] == "paper",
+            collected_by=data.get("partner", ""),
+            count_only=bool(data.get("file_count_only")),
+        )
+
     def mapping(self) -> dict[str, int | None]:
         return {
             name: int(self.cleaned_data[name]) if self.cleaned_data.get(name) else None
             for name in uploads.FIELDS
         }
+
+
+class DecisionForm(forms.Form):
+    """An organiser's decision about one pair of possible paper duplicates."""
+
+    pair = forms.IntegerField(min_value=1)
+    action = forms.ChoiceField(
+        choices=[("keep", "keep"), ("drop_first", "drop_first"), ("drop_second", "drop_second")]
+    )

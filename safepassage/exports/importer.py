@@ -1,19 +1,26 @@
-"""Import of signatures collected elsewhere: online forms of partners, typed-up paper lists.
+"""Import of signatures collected elsewhere: typed-up paper lists, online forms of partners.
 
-An organiser uploads a CSV, says which column holds what (uploads.py), and
-declares that the people on the list signed and agreed, and where the list
-comes from. Every row is validated; a row with any fault is rejected with its line and
-reasons, and the rest is imported:
+An organiser uploads a CSV, says which column holds what (uploads.py), whether
+it is a paper list or another online form, and declares that the people on
+the list signed and agreed, and where the list comes from. Every row is
+validated (rows.py); a row with any fault is rejected with its line and
+reasons, and the rest is imported as confirmed signatures:
 
-- a row with an e-mail address becomes a confirmed signature, unless the
-  person already signed this petition (the keyed hash is the same as for
-  online signing, and the unique constraint has the last word), appears
-  earlier in the file, or withdrew before (an Erasure tombstone): then it is
-  reported as a duplicate and nothing is written. The address is stored,
-  encrypted, only when the row's contact choice asks for updates or contact;
-- a row without an address cannot be told apart from another person, so it
-  is not a signature: such rows are added up per country, region and city
-  into PaperTally rows and shown as "paper signatures without e-mail".
+- a row with an e-mail address is not imported when the person already
+  signed this petition (the keyed hash is the same as for online signing,
+  and the unique constraint has the last word), appears earlier in the file,
+  or withdrew before (an Erasure tombstone): it is reported as a duplicate.
+  The address is stored, encrypted, only when the row's contact choice asks
+  for updates or contact;
+- a row of a paper list becomes a paper signature (``channel="paper"``,
+  signatures/paper.py) with who collected it (its "collected by" cell, else
+  the file's partner, else the source) and its sheet or page; without an
+  address it gets a row key of its own in place of the e-mail hash. It is
+  routed to its mission and named in that mission's packet unless it is
+  count-only (its own column, else the file's choice);
+- paper rows with the same normalised name and place as another row of the
+  file or an earlier paper signature of the petition are imported all the
+  same and flagged for an organiser's decision (duplicates.py), never merged.
 
 No report line, log line or page ever shows an address.
 """
@@ -21,44 +28,29 @@ No report line, log line or page ever shows an address.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-import pycountry
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.tasks import schedule_routing
-from safepassage.exports.uploads import FIELDS, masked
-from safepassage.lib import crypto, geo
-from safepassage.lib.emails import InvalidEmail, canonicalize
-from safepassage.lib.spreadsheet import unneutralise
+from safepassage.exports import duplicates
+from safepassage.exports.rows import FileChoices, Problem, Row, cells, find_country, validate
+from safepassage.lib import crypto
 from safepassage.lib.writelock import database_write_lock
 from safepassage.signatures import counter
-from safepassage.signatures.models import Erasure, PaperTally, Signature
-from safepassage.signatures.services import hash_domain, hash_email, insert_allowing_races
+from safepassage.signatures.models import Erasure, Signature
+from safepassage.signatures.paper import person_key, row_key
+from safepassage.signatures.services import insert_signatures
+
+__all__ = ["FileChoices", "ImportReport", "Problem", "check", "find_country", "run_import"]
 
 CONSENT_VERSION = "import-1"
 _BATCH = 500
-
-_MAX_LENGTHS = {"first_name": 100, "last_name": 100, "city": 100, "region": 100}
-
-_YES = frozenset({"yes", "y", "true", "1", "x", "ja", "oui", "sí", "si", "예"})
-_NO = frozenset({"", "no", "n", "false", "0", "nein", "non", "아니오"})
-_CONTACT_WORDS = {
-    **dict.fromkeys(_NO, Signature.Contact.COUNT_ONLY),
-    "count": Signature.Contact.COUNT_ONLY,
-    "updates": Signature.Contact.UPDATES,
-    # A bare "yes" is read as the narrower consent: updates about this campaign.
-    **dict.fromkeys(_YES, Signature.Contact.UPDATES),
-    "contact": Signature.Contact.CONTACT,
-}
 
 
 def declaration_text(source: str) -> str:
@@ -73,163 +65,40 @@ def declaration_hash(source: str) -> str:
     return hashlib.sha256(f"{CONSENT_VERSION}\n{declaration_text(source)}".encode()).hexdigest()
 
 
-@cache
-def _country_index() -> dict[str, str]:
-    index: dict[str, str] = {}
-    for country in pycountry.countries:
-        for attribute in ("alpha_2", "alpha_3", "name", "official_name", "common_name"):
-            value = getattr(country, attribute, None)
-            if value:
-                index[value.casefold()] = country.alpha_2
-    for language, _name in settings.LANGUAGES:
-        for code, name in geo.countries(language):
-            index.setdefault(name.casefold(), code)
-    return index
-
-
-def find_country(text: str) -> str | None:
-    """The ISO 3166-1 alpha-2 code of a country given as a code or a name we know."""
-    return _country_index().get(" ".join(text.split()).casefold())
-
-
-def find_region(country: str, text: str, language: str) -> str | None:
-    """The ISO 3166-2 code of a first-level subdivision: its code (with or without the
-    country prefix) or its name in the organiser's language or any language of the site."""
-    languages = [language] + [code for code, _name in settings.LANGUAGES if code != language]
-    for candidate in (text, f"{country}-{text}"):
-        for lang in languages:
-            found = geo.find_subdivision(country, candidate, lang)
-            if found is not None:
-                return found
-    return None
-
-
-@dataclass
-class Problem:
-    line: int
-    reasons: list[str]
-
-
 @dataclass
 class ImportReport:
     rows: int = 0
     created: int = 0
     held: int = 0  # created, but held for review (look-alike e-mail domain)
-    paper: int = 0  # rows without an address, counted in paper tallies
-    tallies: int = 0  # PaperTally rows written
+    paper: int = 0  # paper signatures (created, or to be created when checking)
+    count_only: int = 0  # of which only counted, their names never handed over
+    flagged: list[Problem] = field(default_factory=list)  # same name and place as another
     duplicates: list[Problem] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
     with_email: int = 0  # valid rows with an address (before the duplicate check)
     committed: bool = False
 
 
-@dataclass
-class _Row:
-    line: int
-    first_name: str
-    last_name: str
-    city: str
-    region: str
-    country: str
-    email: str
-    email_hash: str
-    email_domain_hash: str
-    lookalike: bool
-    contact: str
-    publish_name: bool
-
-
-def _validate(line: int, get: dict[str, str], language: str) -> _Row | Problem:
-    reasons: list[str] = []
-    for name in ("first_name", "city"):
-        if not get[name]:
-            reasons.append(_("%(field)s is empty") % {"field": FIELDS[name]})
-    for name, limit in _MAX_LENGTHS.items():
-        if len(get[name]) > limit:
-            reasons.append(
-                _("%(field)s is longer than %(limit)d characters")
-                % {"field": FIELDS[name], "limit": limit}
-            )
-    country = find_country(get["country"]) if get["country"] else None
-    if not get["country"]:
-        reasons.append(_("the country is empty"))
-    elif country is None:
-        reasons.append(
-            _("country %(value)r is neither an ISO 3166 code nor a country name we know")
-            % {"value": masked(get["country"][:60])}
-        )
-    region = get["region"]
-    if country and region and geo.subdivisions(country):
-        found = find_region(country, region, language)
-        if found is None:
-            reasons.append(
-                _("region %(value)r is not a state or province of %(country)s")
-                % {"value": masked(region[:60]), "country": geo.country_name(country, language)}
-            )
-        else:
-            region = found
-    email, digest, domain_digest, lookalike = get["email"], "", "", False
-    if email:
-        try:
-            canonical = canonicalize(email)
-            lookalike = canonical.lookalike
-            digest = hash_email(email)
-            domain_digest = hash_domain(canonical.domain)
-        except InvalidEmail as error:
-            # The reason names the fault, never the address itself.
-            reasons.append(_("e-mail address: %(reason)s") % {"reason": _(error.message)})
-    contact = _CONTACT_WORDS.get(get["contact"].casefold())
-    if contact is None:
-        reasons.append(
-            _("contact choice %(value)r is not one of count, updates, contact, yes, no")
-            % {"value": masked(get["contact"][:40])}
-        )
-    publish = get["publish_name"].casefold()
-    if publish not in _YES and publish not in _NO:
-        reasons.append(
-            _("publish name %(value)r is not yes or no")
-            % {"value": masked(get["publish_name"][:40])}
-        )
-    if reasons:
-        return Problem(line, reasons)
-    assert country is not None and contact is not None
-    return _Row(
-        line=line,
-        first_name=get["first_name"],
-        last_name=get["last_name"],
-        city=get["city"],
-        region=region,
-        country=country,
-        email=email,
-        email_hash=digest,
-        email_domain_hash=domain_digest,
-        lookalike=lookalike,
-        contact=contact,
-        publish_name=publish in _YES,
-    )
-
-
-def _cells(row: Sequence[str], mapping: dict[str, int | None]) -> dict[str, str]:
-    get: dict[str, str] = {}
-    for name in FIELDS:
-        index = mapping.get(name)
-        value = row[index] if index is not None and index < len(row) else ""
-        get[name] = " ".join(unneutralise(value.strip()).split())
-    return get
-
-
 def check(
-    petition: Petition, rows: Sequence[Sequence[str]], mapping: dict[str, int | None], language: str
-) -> tuple[list[_Row], ImportReport]:
-    """Validate every row and find the duplicates; writes nothing."""
+    petition: Petition,
+    rows: Sequence[Sequence[str]],
+    mapping: dict[str, int | None],
+    language: str,
+    choices: FileChoices | str,
+) -> tuple[list[Row], ImportReport]:
+    """Validate every row, find the duplicates and the rows to flag; writes nothing.
+
+    ``choices`` may be the source alone: a paper list with the defaults.
+    """
+    choices = _choices(choices)
     report = ImportReport()
-    valid: list[_Row] = []
+    valid: list[Row] = []
     first_line: dict[str, int] = {}
-    for number, cells in enumerate(rows, start=2):  # line 1 is the header
-        if not any(cell.strip() for cell in cells):
+    for number, line in enumerate(rows, start=2):  # line 1 is the header
+        if not any(cell.strip() for cell in line):
             continue
         report.rows += 1
-        result = _validate(number, _cells(cells, mapping), language)
+        result = validate(number, cells(line, mapping), language, choices)
         if isinstance(result, Problem):
             report.rejected.append(result)
             continue
@@ -263,7 +132,7 @@ def check(
                 "email_hash", flat=True
             )
         )
-    kept: list[_Row] = []
+    kept: list[Row] = []
     for row in valid:
         if row.email_hash in signed:
             report.duplicates.append(Problem(row.line, [_("already signed this petition")]))
@@ -273,15 +142,55 @@ def check(
             )
         else:
             kept.append(row)
-    report.paper = sum(1 for row in kept if not row.email_hash)
+    paper = [row for row in kept if row.channel == Signature.Channel.PAPER]
+    report.paper = len(paper)
+    report.count_only = sum(1 for row in paper if not row.publish_name)
+    report.flagged = _flags(petition, paper)
     report.duplicates.sort(key=lambda problem: problem.line)
     return kept, report
 
 
-def _signature(petition: Petition, row: _Row, source: str, consent: str) -> Signature:
+def _choices(choices: FileChoices | str) -> FileChoices:
+    return FileChoices(source=choices) if isinstance(choices, str) else choices
+
+
+def _flags(petition: Petition, paper: Sequence[Row]) -> list[Problem]:
+    """The paper rows whose name and place an earlier row or paper signature has."""
+    earlier = duplicates.existing(petition) if paper else {}
+    first_line: dict[tuple[str, str, str], int] = {}
+    flagged: list[Problem] = []
+    for row in paper:
+        key = person_key(row.first_name, row.last_name, row.city, row.country)
+        if key in earlier:
+            before = earlier[key]
+            flagged.append(
+                Problem(
+                    row.line,
+                    [
+                        _(
+                            "same name and place as a paper signature imported before "
+                            "(sheet %(sheet)s, collected by %(collected_by)s)"
+                        )
+                        % {"sheet": before.sheet or "—", "collected_by": before.collected_by}
+                    ],
+                )
+            )
+        elif key in first_line:
+            flagged.append(
+                Problem(
+                    row.line,
+                    [_("same name and place as line %(line)d") % {"line": first_line[key]}],
+                )
+            )
+        else:
+            first_line[key] = row.line
+    return flagged
+
+
+def _signature(petition: Petition, row: Row, source: str, consent: str) -> Signature:
     """An imported signature, built like services.build_pending builds an online one."""
     now = timezone.now()
-    return Signature(
+    signature = Signature(
         petition=petition,
         status=Signature.Status.CONFIRMED,
         first_name=row.first_name,
@@ -294,7 +203,9 @@ def _signature(petition: Petition, row: _Row, source: str, consent: str) -> Sign
         email_hash=row.email_hash,
         email_domain_hash=row.email_domain_hash,
         email_encrypted=(
-            crypto.encrypt(row.email) if row.contact != Signature.Contact.COUNT_ONLY else ""
+            crypto.encrypt(row.email)
+            if row.email and row.contact != Signature.Contact.COUNT_ONLY
+            else ""
         ),
         language=petition.default_language,
         consent_version=CONSENT_VERSION,
@@ -303,27 +214,36 @@ def _signature(petition: Petition, row: _Row, source: str, consent: str) -> Sign
         created_at=now,
         confirmed_at=now,
         source=source,
+        channel=row.channel,
+        collected_by=row.collected_by,
+        sheet=row.sheet,
     )
+    if not signature.email_hash:
+        # A paper row without an address: a key of its own (signatures/paper.py).
+        signature.email_hash = row_key(signature.uuid)
+    return signature
 
 
 def run_import(
     petition: Petition,
     rows: Sequence[Sequence[str]],
     mapping: dict[str, int | None],
-    source: str,
+    choices: FileChoices | str,
     user: Any,
     language: str,
 ) -> ImportReport:
-    """Check, then write the signatures and paper tallies in one transaction."""
-    kept, report = check(petition, rows, mapping, language)
-    consent = declaration_hash(source)
-    signatures = [_signature(petition, row, source, consent) for row in kept if row.email_hash]
-    places = Counter((row.country, row.region, row.city) for row in kept if not row.email_hash)
-    lines = {row.email_hash: row.line for row in kept}
+    """Check, then write the signatures and their duplicate flags in one transaction."""
+    choices = _choices(choices)
+    kept, report = check(petition, rows, mapping, language, choices)
+    consent = declaration_hash(choices.source)
+    signatures = [_signature(petition, row, choices.source, consent) for row in kept]
+    lines = {s.email_hash: row.line for s, row in zip(signatures, kept, strict=True)}
     with database_write_lock(), transaction.atomic():
+        # Read again under the lock: what the flags compare with is what is there now.
+        earlier = duplicates.existing(petition) if report.paper else {}
         for start in range(0, len(signatures), _BATCH):
             batch = signatures[start : start + _BATCH]
-            insert_allowing_races(batch, {})
+            insert_signatures(batch)
             for signature in batch:
                 if signature.pk is None:
                     # Signed online between the check and now: the constraint held.
@@ -333,23 +253,13 @@ def run_import(
                 else:
                     report.created += 1
                     report.held += bool(signature.review_reason)
-        tallies = [
-            PaperTally(
-                petition=petition,
-                source=source,
-                country=country,
-                region=region,
-                city=city,
-                count=count,
-                created_by=user,
-            )
-            for (country, region, city), count in sorted(places.items())
-        ]
-        PaperTally.objects.bulk_create(tallies)
-        report.tallies = len(tallies)
+        paper = [s for s in signatures if s.pk and s.channel == Signature.Channel.PAPER]
+        report.paper = len(paper)
+        report.count_only = sum(1 for s in paper if not s.publish_name)
+        duplicates.pairs(petition, paper, earlier)
         if report.created:
             schedule_routing(petition.pk)
+        counter.recount(petition.pk)
     report.duplicates.sort(key=lambda problem: problem.line)
     report.committed = True
-    counter.recount(petition.pk)
     return report

@@ -109,6 +109,9 @@ EXPORTS: dict[str, Export] = {
                 "confirmed_at",
                 "publish_name",
                 "source",
+                "channel",
+                "collected_by",
+                "sheet",
             ),
             fields=(
                 "petition__slug",
@@ -121,6 +124,9 @@ EXPORTS: dict[str, Export] = {
                 "confirmed_at",
                 "publish_name",
                 "source",
+                "channel",
+                "collected_by",
+                "sheet",
             ),
             queryset=_signatures,
         ),
@@ -145,8 +151,11 @@ EXPORTS: dict[str, Export] = {
         ),
         Export(
             kind=ExportLog.Kind.PAPER,
-            title=_("Paper signatures without e-mail"),
-            description=_("Imported paper lists, counted by place; no names are kept."),
+            title=_("Earlier paper tallies"),
+            description=_(
+                "Paper lists imported before paper signatures kept their names: counts by "
+                "place, without names. Paper signatures imported since are in the signatures."
+            ),
             columns=("petition", "source", "country", "region", "city", "count", "imported_at"),
             fields=("petition__slug", "source", "country", "region", "city", "count", "created_at"),
             queryset=_paper,

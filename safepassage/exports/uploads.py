@@ -36,6 +36,9 @@ FIELDS: dict[str, Any] = {
     "email": gettext_lazy("E-mail (optional)"),
     "contact": gettext_lazy("Contact choice (optional)"),
     "publish_name": gettext_lazy("Name may be handed over (optional)"),
+    "count_only": gettext_lazy("Count only, do not name (optional)"),
+    "collected_by": gettext_lazy("Collected by (optional)"),
+    "sheet": gettext_lazy("Sheet or page (optional)"),
 }
 REQUIRED = ("first_name", "last_name", "city", "region", "country")
 
@@ -49,6 +52,9 @@ _HINTS = {
     "email": ("mail",),
     "contact": ("contact", "updates", "newsletter"),
     "publish_name": ("publish", "hand", "name ok", "public"),
+    "count_only": ("count only", "do not name", "anonym", "nur zählen"),
+    "collected_by": ("collected", "collector", "gesammelt", "recueilli", "partner"),
+    "sheet": ("sheet", "page", "blatt", "seite", "feuille", "hoja"),
 }
 
 

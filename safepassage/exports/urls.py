@@ -9,6 +9,7 @@ app_name = "exports"
 urlpatterns: list[URLPattern] = [
     path("<slug:slug>/", views.index, name="index"),
     path("<slug:slug>/import/", views.import_upload, name="import"),
+    path("<slug:slug>/import/duplicates/", views.paper_duplicates, name="duplicates"),
     path("<slug:slug>/import/<uuid:upload>/", views.import_map, name="import_map"),
     path("<slug:slug>/<str:kind>.<str:fmt>", views.download, name="download"),
 ]

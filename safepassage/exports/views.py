@@ -7,20 +7,23 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.accounts.permissions import coordinator_scope, is_organiser
 from safepassage.accounts.reauth import reauth_redirect, recently_reauthenticated
 from safepassage.campaigns.models import Campaign
-from safepassage.exports import importer, streams, uploads
-from safepassage.exports.forms import MappingForm, UploadForm
+from safepassage.exports import duplicates, importer, streams, uploads
+from safepassage.exports.forms import DecisionForm, MappingForm, UploadForm
 from safepassage.exports.models import ExportLog, ImportUpload
 from safepassage.lib import crypto
+from safepassage.signatures import counter
 from safepassage.signatures.models import PaperTally, Signature
 
 logger = logging.getLogger(__name__)
@@ -63,10 +66,15 @@ def index(request: HttpRequest, slug: str) -> HttpResponse:
         context["signature_count"] = (
             Signature.objects.counted().filter(petition__campaign=campaign).count()
         )
+        on_paper, by_collector = counter.paper_totals(campaign.pk)
+        context["on_paper"] = on_paper
         context["paper_count"] = (
             PaperTally.objects.filter(petition__campaign=campaign).aggregate(n=Sum("count"))["n"]
             or 0
         )
+        context["by_collector"] = sorted(by_collector.items(), key=lambda i: (-i[1], i[0]))
+        context["paper_total"] = on_paper + context["paper_count"]
+        context["open_duplicates"] = duplicates.open_pairs(campaign).count()
     return render(request, "exports/index.html", context)
 
 
@@ -135,17 +143,18 @@ def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
     language = get_language() or "en"
     if request.method == "POST" and form.is_valid():
         mapping = form.mapping()
+        choices = form.choices()
         if importing:
-            source = form.cleaned_data["source"]
+            source = choices.source
             report = importer.run_import(
-                stored.petition, rows, mapping, source, request.user, language
+                stored.petition, rows, mapping, choices, request.user, language
             )
             ExportLog.objects.create(
                 campaign=campaign,
                 user_id=request.user.pk,
                 kind=ExportLog.Kind.IMPORT,
                 format=ExportLog.Format.CSV,
-                rows=report.created + report.paper,
+                rows=report.created,
                 note=source[:300],
             )
             logger.info(
@@ -161,7 +170,7 @@ def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
                 "exports/import_done.html",
                 {"campaign": campaign, "petition": stored.petition, "report": report},
             )
-        report = importer.check(stored.petition, rows, mapping, language)[1]
+        report = importer.check(stored.petition, rows, mapping, language, choices)[1]
     return render(
         request,
         "exports/import_map.html",
@@ -174,5 +183,43 @@ def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
             "preview": list(uploads.iter_preview(rows)),
             "row_count": len(rows),
             "report": report,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def paper_duplicates(request: HttpRequest, slug: str) -> HttpResponse:
+    """Paper signatures with the same name and place: keep both or drop one."""
+    campaign = _organised(request, slug)
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            action = form.cleaned_data["action"]
+            if action != "keep" and not recently_reauthenticated(request):
+                # Dropping erases a signature: password and second factor again first.
+                return reauth_redirect(request)
+            try:
+                dropped = duplicates.decide(
+                    campaign, form.cleaned_data["pair"], action, request.user
+                )
+            except duplicates.NotOpen:
+                messages.error(request, _("That pair was decided already."))
+            else:
+                messages.success(
+                    request,
+                    _("Both signatures are kept.")
+                    if dropped is None
+                    else _("The signature was dropped (erased)."),
+                )
+        return redirect("exports:duplicates", slug=campaign.slug)
+    pairs = duplicates.pair_lines(list(duplicates.open_pairs(campaign)[:200]))
+    return render(
+        request,
+        "exports/duplicates.html",
+        {
+            "campaign": campaign,
+            "pairs": pairs,
+            "total": duplicates.open_pairs(campaign).count(),
         },
     )

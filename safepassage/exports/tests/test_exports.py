@@ -69,7 +69,13 @@ def signed(world: World) -> dict[str, Signature]:
             email_hash=fake_hash("d"),
         ),
         "paper": make_signature(
-            p, first_name="Imported", source="paper: vigil", email_hash=fake_hash("e")
+            p,
+            first_name="Imported",
+            source="paper: vigil",
+            channel=Signature.Channel.PAPER,
+            collected_by="Vigil volunteers of NK Freedom",
+            sheet="3",
+            email_hash=fake_hash("e"),
         ),
     }
     Signature.objects.bulk_create(made.values())
@@ -165,7 +171,9 @@ def test_the_signatures_export_holds_counted_signatures_without_addresses(
     assert first["mission"] == world.embassy.name
     assert first["publish_name"] == "yes"
     assert first["country"] == "US" and first["region"] == "US-DC"
-    assert next(r for r in exported if r["first_name"] == "Imported")["source"] == "paper: vigil"
+    imported = next(r for r in exported if r["first_name"] == "Imported")
+    assert imported["source"] == "paper: vigil" and imported["channel"] == "paper"
+    assert imported["collected_by"] == "Vigil volunteers of NK Freedom" and imported["sheet"] == "3"
     assert "@" not in text
     assert list(exported[0]) == list(streams.EXPORTS["signatures"].columns)
 
@@ -272,6 +280,9 @@ def test_no_cell_of_any_csv_export_runs_as_a_formula(world: World, formula: str)
                 last_name=formula,
                 city=formula,
                 source=formula,
+                channel=Signature.Channel.PAPER,
+                collected_by=formula,
+                sheet=formula,
                 contact=Signature.Contact.UPDATES,
                 email="formula.person@example.org",
                 email_hash=fake_hash(formula),
@@ -312,6 +323,7 @@ def test_a_large_export_is_streamed_in_batches_with_bounded_memory(
                 city="Washington",
                 email_hash=fake_hash(f"bulk-{i}"),
                 source="paper: a long name of the vigil where this list was collected",
+                channel=Signature.Channel.IMPORT,
             )
             for i in range(total)
         ),

@@ -1,4 +1,4 @@
-"""Importing signatures collected elsewhere: mapping, validation, duplicates, paper tallies."""
+"""Importing signatures collected elsewhere: mapping, validation, duplicates, paper signatures."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from safepassage.exports.models import ExportLog, ImportUpload
 from safepassage.exports.tests.conftest import make_signature
 from safepassage.lib import crypto
 from safepassage.signatures.models import Erasure, PaperTally, Signature
+from safepassage.signatures.paper import row_key
 from safepassage.signatures.services import hash_email
 
 HEADER = "Vorname;Nachname;E-Mail;Stadt;Bundesland;Land;Kontakt;Name weitergeben\n"
@@ -58,7 +59,8 @@ def map_url(world: World, text: str) -> str:
 
 
 def submit(world: World, address: str, action: str = "import", **overrides: str | None) -> Any:
-    data: dict[str, str | None] = {**MAPPING, "source": SOURCE, "declaration": "on"}
+    data: dict[str, str | None] = {**MAPPING, "source": SOURCE, "kind": "paper"}
+    data["declaration"] = "on"
     data |= {"action": action, **overrides}
     sent = {key: value for key, value in data.items() if value is not None}
     return world.clients["organiser"].post(address, sent)
@@ -104,7 +106,7 @@ def test_checking_writes_nothing_and_reports(world: World) -> None:
     page = response.content.decode()
     assert "Check of the file" in page
     assert "2 rows with an e-mail address" in page
-    assert "3 paper signatures without e-mail" in page
+    assert "5 paper signatures (1 only counted, not named)" in page
     assert not Signature.objects.exists() and not PaperTally.objects.exists()
 
 
@@ -126,19 +128,21 @@ def test_a_column_cannot_be_used_twice_and_required_columns_must_be_chosen(world
     assert not Signature.objects.exists()
 
 
-def test_importing_creates_confirmed_signatures_and_paper_tallies(world: World) -> None:
+def test_importing_creates_confirmed_paper_signatures_with_their_names(world: World) -> None:
     address = map_url(world, GOOD)
     with mock.patch("safepassage.exports.importer.schedule_routing") as routing:
         response = submit(world, address)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "2 signatures imported" in page
-    assert "3 paper signatures without e-mail" in page
+    assert "5 signatures imported" in page
+    assert "5 paper signatures (1 only counted, not named)" in page
     routing.assert_called_once_with(world.petition.pk)
 
     anna = Signature.objects.get(first_name="Anna")
     assert anna.status == Signature.Status.CONFIRMED and anna.confirmed_at is not None
-    assert anna.source == SOURCE
+    assert anna.source == SOURCE and anna.channel == Signature.Channel.PAPER
+    # No "collected by" column and no partner given: the source stands for it.
+    assert anna.collected_by == SOURCE and anna.sheet == ""
     assert anna.region == "DE-BE" and anna.country == "DE"
     assert anna.contact == "updates" and anna.publish_name is True
     assert anna.email_hash == hash_email("anna.schmidt@example.org")
@@ -151,14 +155,17 @@ def test_importing_creates_confirmed_signatures_and_paper_tallies(world: World) 
     assert bo.region == "KR-11" and bo.publish_name is False
     # Count only: no address is stored, only the keyed hash.
     assert bo.contact == "count" and bo.email_encrypted == ""
-    assert Signature.objects.counted().count() == 2
 
-    tallies = {(t.country, t.region, t.city): t.count for t in PaperTally.objects.all()}
-    assert tallies == {("US", "US-DC", "Washington"): 2, ("US", "US-MA", "Boston"): 1}
-    assert all(t.source == SOURCE for t in PaperTally.objects.all())
-    assert all(t.created_by == world.users["organiser"] for t in PaperTally.objects.all())
-    # No names of paper signers are kept anywhere.
-    assert not Signature.objects.filter(first_name__in=["Carla", "Dan", "Eve"]).exists()
+    # Rows without an address are signatures with their names now, not tallies; their
+    # name goes to the mission unless the row or the file says count only.
+    carla = Signature.objects.get(first_name="Carla")
+    assert (carla.city, carla.region, carla.country) == ("Washington", "US-DC", "US")
+    assert carla.publish_name is True and carla.contact == "count"
+    assert carla.email_encrypted == "" and carla.email_domain_hash == ""
+    assert carla.email_hash == row_key(carla.uuid) and len(carla.email_hash) == 64
+    assert Signature.objects.get(first_name="Dan").region == "US-DC"
+    assert Signature.objects.counted().count() == 5
+    assert not PaperTally.objects.exists()
 
     log = ExportLog.objects.get(kind="import")
     assert log.rows == 5 and log.user == world.users["organiser"] and log.note == SOURCE
@@ -167,7 +174,7 @@ def test_importing_creates_confirmed_signatures_and_paper_tallies(world: World) 
     assert world.clients["organiser"].get(address).status_code == 404
 
     index = world.clients["organiser"].get(reverse("exports:index", args=[world.campaign.slug]))
-    assert "3 paper signatures without e-mail" in index.content.decode()
+    assert "of which 5 collected on paper" in index.content.decode()
 
 
 def test_duplicates_in_the_file_and_in_the_database_are_reported_not_created(
@@ -277,11 +284,11 @@ def test_a_comma_separated_file_in_windows_encoding_is_read(world: World) -> Non
     assert "José" in page
     mapping = {"first_name": "0", "last_name": "1", "email": "2", "city": "3", "region": "4"}
     mapping |= {"country": "5", "contact": "", "publish_name": ""}
-    world.clients["organiser"].post(
-        address, {**mapping, "source": "online form", "declaration": "on", "action": "import"}
-    )
-    tally = PaperTally.objects.get()
-    assert (tally.country, tally.region, tally.city, tally.count) == ("ES", "ES-MD", "Madrid", 1)
+    form = {"source": "paper: Madrid", "kind": "paper", "declaration": "on", "action": "import"}
+    world.clients["organiser"].post(address, {**mapping, **form})
+    signature = Signature.objects.get()
+    assert (signature.first_name, signature.last_name) == ("José", "Núñez")
+    assert (signature.country, signature.region, signature.city) == ("ES", "ES-MD", "Madrid")
 
 
 def test_finding_countries_by_code_or_name() -> None:
