@@ -27,6 +27,7 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 PRODID = "-//safepassage//day of action events//EN"
 
 STATUS = {
+    Event.Status.DRAFT: "TENTATIVE",  # never in a feed: drafts are not public
     Event.Status.PLANNED: "TENTATIVE",
     Event.Status.CONFIRMED: "CONFIRMED",
     Event.Status.HELD: "CONFIRMED",

@@ -38,6 +38,9 @@ class Event(models.Model):
         RSVP = "rsvp", _("shown only to confirmed RSVPs")
 
     class Status(models.TextChoices):
+        # A draft is seen by the team only: not listed, not reachable by its link, no RSVPs
+        # (next year's campaign starts with its events as drafts, core/rollover.py).
+        DRAFT = "draft", _("draft (team only)")
         PLANNED = "planned", _("planned")
         CONFIRMED = "confirmed", _("confirmed")
         CANCELLED = "cancelled", _("cancelled")
@@ -109,7 +112,7 @@ class Event(models.Model):
             ),
             models.CheckConstraint(
                 name="event_status_valid",
-                condition=Q(status__in=["planned", "confirmed", "cancelled", "held"]),
+                condition=Q(status__in=["draft", "planned", "confirmed", "cancelled", "held"]),
             ),
             models.CheckConstraint(
                 name="event_visibility_valid", condition=Q(visibility__in=["public", "unlisted"])

@@ -53,10 +53,11 @@ def public_campaign(slug: str) -> Campaign | None:
 
 
 def visible_event(event_uuid: uuid.UUID) -> Event | None:
-    """An event reachable by its link (listed or unlisted) in a non-draft campaign."""
+    """An event reachable by its link (listed or unlisted, not a draft) in a non-draft campaign."""
     return (
         Event.objects.select_related("campaign", "host", "mission")
         .exclude(campaign__status=Campaign.Status.DRAFT)
+        .exclude(status=Event.Status.DRAFT)
         .filter(uuid=event_uuid)
         .first()
     )
@@ -66,6 +67,7 @@ def listed_events(campaign: Campaign) -> QuerySet[Event]:
     """The events on the campaign's list, map and feeds: public ones, cancelled included."""
     return (
         Event.objects.filter(campaign=campaign, visibility=Event.Visibility.PUBLIC)
+        .exclude(status=Event.Status.DRAFT)
         .select_related("host", "mission")
         .order_by("starts_at", "pk")
     )
@@ -106,7 +108,7 @@ def is_over(event: Event, now: datetime | None = None) -> bool:
 
 def rsvp_open(event: Event, now: datetime | None = None) -> bool:
     """Whether people may still RSVP (and confirm their RSVP)."""
-    if event.status in (Event.Status.CANCELLED, Event.Status.HELD):
+    if event.status in (Event.Status.DRAFT, Event.Status.CANCELLED, Event.Status.HELD):
         return False
     if event.campaign.status not in (Campaign.Status.OPEN, Campaign.Status.CLOSED):
         return False
