@@ -9,7 +9,8 @@ from pydantic import AwareDatetime
 
 StatusValue = Literal["planned", "in_person", "posted", "faxed", "emailed", "refused", "failed"]
 EventKind = Literal["delivery", "protest", "vigil", "demonstration", "solidarity", "other"]
-EventStatus = Literal["planned", "confirmed", "cancelled", "held"]
+# "draft": staff see next year's events before they are published; public lists never show them.
+EventStatus = Literal["draft", "planned", "confirmed", "cancelled", "held"]
 MissionKind = Literal["embassy", "consulate_general", "consulate", "permanent_mission", "office"]
 MissionStatus = Literal["open", "closed"]
 # The models' choices, spelled out for the OpenAPI document (test_public checks they agree).

@@ -10,6 +10,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/tokens/<int:pk>/revoke/", views.revoke, name="revoke"),
     path("api/docs", views.docs, name="docs"),
     path("api/docs/", views.docs),
+    # The index the README points to: where the description and the docs are.
+    path("api/", views.index, name="index"),
+    path("api", views.index),
     path("api/", api.urls),
     # Anything else under /api/ answers in JSON too, not with the site's HTML page.
     re_path(r"^api(?:/.*)?$", views.not_found, name="not_found"),

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -124,6 +126,23 @@ def docs(request: HttpRequest) -> HttpResponse:
         "team": [op for op in operations if op["token"]],
     }
     return render(request, "api/docs.html", context)
+
+
+@require_GET
+def index(request: HttpRequest) -> JsonResponse:
+    """/api/ in JSON: the API's name and version, its OpenAPI description, docs and paths."""
+    schema = api.get_openapi_schema()
+    response = JsonResponse(
+        {
+            "name": str(api.title),
+            "version": str(api.version),
+            "openapi": request.build_absolute_uri(reverse("api:v1:openapi-json")),
+            "docs": request.build_absolute_uri(reverse("api:docs")),
+            "paths": sorted(schema["paths"]),
+        }
+    )
+    patch_cache_control(response, public=True, max_age=300)
+    return response
 
 
 def not_found(request: HttpRequest) -> JsonResponse:

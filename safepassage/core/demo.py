@@ -98,16 +98,31 @@ ORGANISATIONS = [
 ]
 
 
+# The demo's day of action is this many days after the day it is loaded: a few
+# weeks ahead, so the demo always looks like a campaign in progress.
+DEMO_LEAD_DAYS = 24
+
+
+def demo_day(today: dt.date | None = None) -> dt.date:
+    return (today or timezone.localdate()) + dt.timedelta(days=DEMO_LEAD_DAYS)
+
+
 @transaction.atomic
-def load_demo(year: int | None = None) -> Petition:
-    """Create (or update) the demo campaign for ``year``; safe to run again."""
-    year = year or timezone.now().year
+def load_demo(year: int | None = None, *, today: dt.date | None = None) -> Petition:
+    """Create (or update) the demo campaign; safe to run again.
+
+    Without ``year`` the day of action is ``demo_day(today)``, a few weeks
+    ahead (loading it again later moves it ahead again); with ``year``, the
+    real 24 September of that year (the tests' fixed campaign).
+    """
+    day = dt.date(year, 9, 24) if year else demo_day(today)
+    year = day.year
     campaign, _ = Campaign.objects.update_or_create(
         slug=f"save-north-korean-refugees-day-{year}",
         defaults={
             "title": "Save North Korean Refugees Day",
             "year": year,
-            "day_of_action": dt.date(year, 9, 24),
+            "day_of_action": day,
             "target_person": "Xi Jinping",
             "target_title": "President of the People's Republic of China",
             "target_government": "CN",

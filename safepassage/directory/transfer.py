@@ -11,22 +11,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from safepassage.directory.models import PARTIAL_DATE, Mission, MissionArea
+from safepassage.directory import wikidata
+from safepassage.directory.importreport import ImportReport, Problem, Rejected
+from safepassage.directory.models import Mission, MissionArea
+from safepassage.directory.validation import Problems, Row, columns_of, parse_date, validate_row
 from safepassage.lib import geo
-from safepassage.lib.geo import shapes
-from safepassage.lib.spreadsheet import unneutralise
 from safepassage.lib.writelock import database_write_lock
+
+__all__ = ["COLUMNS", "DATA_DIR", "ImportReport", "Problem", "Rejected"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -55,210 +55,21 @@ COLUMNS = [
     "source_date",
     "notes",
 ]
-# Older or foreign column names accepted on import.
-ALIASES = {
-    "host_country_iso2": "host_country",
-    "address": "postal_address",
-    "source": "source_url",
-    "key": "id",
-}
-KIND_ALIASES = {
-    "consulate general": "consulate_general",
-    "consulate-general": "consulate_general",
-    "permanent mission": "permanent_mission",
-}
-MAX_LENGTHS = {
-    "id": 100,
-    "name": 300,
-    "city": 120,
-    "postcode": 20,
-    "phone": 80,
-    "fax": 80,
-    "website": 300,
-}
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-@dataclass
-class Rejected:
-    line: int
-    key: str
-    reasons: list[str]
+# A row may say why it is left out on purpose (wikidata.py: honorary consulates).
+SKIP = "_skip"
 
 
-@dataclass
-class ImportReport:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    areas_added: int = 0
-    areas_removed: int = 0
-    rejected: list[Rejected] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-    def summary(self) -> str:
-        return (
-            f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{len(self.rejected)} rejected; areas: {self.areas_added} added, "
-            f"{self.areas_removed} removed"
-        )
-
-    def lines(self) -> Iterator[str]:
-        yield self.summary()
-        for rejected in self.rejected:
-            yield f"rejected line {rejected.line} ({rejected.key or 'no id'}): " + "; ".join(
-                rejected.reasons
-            )
-        for warning in self.warnings:
-            yield f"warning: {warning}"
-
-
-@dataclass
-class _Row:
-    line: int
-    key: str
-    values: dict[str, Any]
-    areas: list[tuple[str, str]]  # (kind, code)
-
-
-def _codes(text: str) -> list[str]:
-    return [code.strip().upper() for code in re.split(r"[|,;\s]+", text) if code.strip()]
-
-
-def _parse_date(text: str, label: str, reasons: list[str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        reasons.append(f"{label} {text!r} is not a date (YYYY-MM-DD)")
-        return None
-
-
-def _parse_coordinate(text: str, label: str, limit: float, reasons: list[str]) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        reasons.append(f"{label} {text!r} is not a number")
-        return None
-    if not -limit <= value <= limit:
-        reasons.append(f"{label} {value} is out of range")
-        return None
-    return value
-
-
-def _validate(
-    line: int, raw: Mapping[str, Any], default_sending_state: str, default_source_date: str
-) -> tuple[_Row | None, Rejected | None]:
-    get = {ALIASES.get(str(k).strip(), str(k).strip()): v for k, v in raw.items() if k is not None}
-
-    def text(name: str) -> str:
-        value = get.get(name)
-        if value is None:
-            return ""
-        if isinstance(value, list):
-            return "|".join(str(item) for item in value)
-        return unneutralise(str(value).strip())
-
-    reasons: list[str] = []
-    key = text("id")
-    if not key:
-        reasons.append("id is empty")
-    elif not _KEY_RE.match(key):
-        reasons.append(f"id {key!r} may hold only letters, digits, '.', '_' and '-'")
-    for name, limit in MAX_LENGTHS.items():
-        if len(text(name)) > limit:
-            reasons.append(f"{name} is longer than {limit} characters")
-    name = text("name")
-    if not name:
-        reasons.append("name is empty")
-    kind = text("kind").lower()
-    kind = KIND_ALIASES.get(kind, kind)
-    if kind not in Mission.Kind.values:
-        reasons.append(f"kind {kind!r} is not one of {', '.join(Mission.Kind.values)}")
-    sending_state = (text("sending_state") or default_sending_state).upper()
-    if sending_state not in geo.country_codes():
-        reasons.append(f"sending state {sending_state!r} is not an ISO 3166-1 code")
-    host = text("host_country").upper()
-    if host not in geo.country_codes():
-        reasons.append(f"host country {host!r} is not an ISO 3166-1 code")
-    latitude = _parse_coordinate(text("latitude"), "latitude", 90, reasons)
-    longitude = _parse_coordinate(text("longitude"), "longitude", 180, reasons)
-    if (latitude is None) != (longitude is None) and not reasons:
-        reasons.append("latitude and longitude must both be given or both be empty")
-    if latitude is not None and longitude is not None and host in geo.country_codes():
-        inside = shapes.country_contains(host, latitude, longitude)
-        if inside is False:
-            reasons.append(
-                f"coordinates {latitude}, {longitude} are not inside {geo.country_name(host)}"
-            )
-    email = text("email").removeprefix("mailto:")
-    if email:
-        try:
-            EmailValidator()(email)
-        except ValidationError:
-            reasons.append(f"e-mail {email!r} is not a valid address")
-    website = text("website")
-    if website:
-        try:
-            URLValidator(schemes=["http", "https"])(website)
-        except ValidationError:
-            reasons.append(f"website {website!r} is not an http(s) URL")
-    status = (text("status") or "open").lower()
-    if status not in Mission.Status.values:
-        reasons.append(f"status {status!r} is not open or closed")
-    opened, closed = text("opened"), text("closed")
-    for label, value in (("opened", opened), ("closed", closed)):
-        if value and not PARTIAL_DATE.match(value):
-            reasons.append(f"{label} {value!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")
-    if closed and status == Mission.Status.OPEN:
-        reasons.append("a mission with a closing date must have status closed")
-    source = text("source_url")
-    if not source:
-        reasons.append("source_url is empty: every row needs its source")
-    source_date = _parse_date(text("source_date") or default_source_date, "source_date", reasons)
-    areas: list[tuple[str, str]] = []
-    for area_kind, column in (
-        (MissionArea.Kind.DISTRICT, "district"),
-        (MissionArea.Kind.ACCREDITATION, "accreditation"),
-    ):
-        for code in _codes(text(column)):
-            if code in geo.country_codes() or (
-                area_kind == MissionArea.Kind.DISTRICT and geo.is_subdivision_code(code)
-            ):
-                areas.append((area_kind, code))
-            else:
-                reasons.append(f"{column} code {code!r} is not a valid ISO 3166 code")
-    if reasons:
-        return None, Rejected(line, key, reasons)
-    values: dict[str, Any] = {
-        "sending_state": sending_state,
-        "kind": kind,
-        "name": name,
-        "host_country": host,
-        "city": text("city"),
-        "postal_address": text("postal_address").replace("\\n", "\n"),
-        "postcode": text("postcode"),
-        "latitude": latitude,
-        "longitude": longitude,
-        "email": email,
-        "phone": text("phone"),
-        "fax": text("fax"),
-        "website": website,
-        "status": status,
-        "opened": opened,
-        "closed": closed,
-        "source": source,
-        "source_date": source_date,
-        "notes": text("notes"),
-    }
-    return _Row(line, key, values, areas), None
+def _skip_reason(raw: Mapping[str, Any], only_state: str) -> tuple[str, str]:
+    """("state", code) for a row of another sending state, ("other", why), or ("", "")."""
+    if raw.get(SKIP):
+        return "other", str(raw[SKIP])
+    if only_state:
+        state = str(columns_of(raw).get("sending_state") or "").strip().upper()
+        if state and state != only_state and state in geo.country_codes():
+            return "state", state
+    return "", ""
 
 
 def import_rows(
@@ -268,18 +79,40 @@ def import_rows(
     source_date: str = "",
     first_line: int = 2,
 ) -> ImportReport:
-    """Validate and upsert missions; rows with faults are reported, not imported."""
+    """Validate and upsert missions; rows with faults are reported, not imported.
+
+    With ``sending_state``, rows that name another sending state are skipped
+    (and counted as such); rows without one are that state's.
+    """
     report = ImportReport()
-    valid: list[_Row] = []
+    valid: list[Row] = []
     seen: dict[str, int] = {}
+    only_state = sending_state.upper()
     for line, raw in enumerate(rows, start=first_line):
-        row, rejected = _validate(line, raw, sending_state.upper(), source_date)
+        why, detail = _skip_reason(raw, only_state)
+        if why == "state":
+            report.skipped_states[detail] += 1
+            continue
+        if why:
+            report.skipped_other[detail] += 1
+            continue
+        row, rejected = validate_row(line, raw, only_state, source_date)
         if rejected:
             report.rejected.append(rejected)
         elif row:
             if row.key in seen:
                 report.rejected.append(
-                    Rejected(line, row.key, [f"id repeats line {seen[row.key]}"])
+                    Rejected(
+                        line,
+                        row.key,
+                        [
+                            Problem(
+                                "id",
+                                _("id repeats line %(line)d") % {"line": seen[row.key]},
+                                _("Give each mission its own id, or remove the repeated row."),
+                            )
+                        ],
+                    )
                 )
                 continue
             seen[row.key] = line
@@ -341,16 +174,26 @@ def import_districts(
         key = (raw.get("mission_id") or "").strip()
         code = (raw.get("code") or "").strip().upper()
         source = (raw.get("source_url") or "").strip()
-        reasons: list[str] = []
+        problems = Problems()
         if not key:
-            reasons.append("mission_id is empty")
+            problems.add(
+                "mission_id", _("mission_id is empty"), _("Give the id of the mission's row.")
+            )
         if not (code in geo.country_codes() or geo.is_subdivision_code(code)):
-            reasons.append(f"code {code!r} is not a valid ISO 3166 code")
+            problems.add(
+                "code",
+                _("code %(value)r is not a valid ISO 3166 code") % {"value": code},
+                _("Use an ISO 3166-2 code such as DE-BY, or a country code such as AT."),
+            )
         if not source:
-            reasons.append("source_url is empty: every row needs its source")
-        when = _parse_date((raw.get("source_date") or "").strip(), "source_date", reasons)
-        if reasons:
-            report.rejected.append(Rejected(line, key, reasons))
+            problems.add(
+                "source_url",
+                _("source_url is empty: every row needs its source"),
+                _("Give the address (URL) or the document the row's data comes from."),
+            )
+        when = parse_date((raw.get("source_date") or "").strip(), "source_date", problems)
+        if problems:
+            report.rejected.append(Rejected(line, key, list(problems)))
             continue
         wanted.setdefault(key, {})[code] = (source, when)
         lines.setdefault(key, line)
@@ -359,7 +202,19 @@ def import_districts(
         for key, codes in wanted.items():
             mission = missions.get(key)
             if mission is None:
-                report.rejected.append(Rejected(lines[key], key, ["no mission with this id"]))
+                report.rejected.append(
+                    Rejected(
+                        lines[key],
+                        key,
+                        [
+                            Problem(
+                                "mission_id",
+                                _("no mission with this id"),
+                                _("Import the missions first, or correct the id."),
+                            )
+                        ],
+                    )
+                )
                 continue
             current = {a.code: a for a in mission.areas.filter(kind=MissionArea.Kind.DISTRICT)}
             for code, (source, when) in codes.items():
@@ -406,20 +261,52 @@ def district_conflicts() -> list[str]:
 # --- Reading files -------------------------------------------------------------
 
 
+def _delimiter(header: str) -> str:
+    """The separator of a CSV file, from its header: comma, semicolon or tab."""
+    return max((",", ";", "\t"), key=header.count)
+
+
 def read_csv(data: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.lstrip("\ufeff"))))
+    data = data.lstrip("\ufeff")
+    header = data.split("\n", 1)[0]
+    return list(csv.DictReader(io.StringIO(data), delimiter=_delimiter(header)))
 
 
 def read_json(data: str) -> list[dict[str, Any]]:
     document = json.loads(data)
     missions = document.get("missions") if isinstance(document, dict) else document
     if not isinstance(missions, list) or not all(isinstance(m, dict) for m in missions):
-        raise ValueError("expected a list of missions or an object with a 'missions' list")
+        raise ValueError(_("expected a list of missions or an object with a 'missions' list"))
     return missions
 
 
-def import_file(path: Path, **options: Any) -> ImportReport:
-    data = path.read_text(encoding="utf-8")
-    if path.suffix.lower() == ".json":
-        return import_rows(read_json(data), first_line=1, **options)
-    return import_rows(read_csv(data), **options)
+def read_missions(name: str, data: str, sending_state: str = "") -> tuple[list[Any], int]:
+    """The rows of a missions file in any format we read, and the line of the first row.
+
+    JSON (our export), CSV with comma, semicolon or tab (our export, or a
+    spreadsheet's), and the Wikidata extraction the bundled world file comes
+    from, which lists every state's missions and so needs ``sending_state``.
+    """
+    data = data.lstrip("\ufeff")
+    if name.lower().endswith(".json") or data.lstrip()[:1] in ("{", "["):
+        return read_json(data), 1
+    header = data.split("\n", 1)[0]
+    if wikidata.is_wikidata_header(header.strip().split(";")):
+        if not sending_state:
+            raise ValueError(
+                _(
+                    "this file lists the missions of every state (the Wikidata extraction the "
+                    "bundled world directory comes from): choose the sending state to import"
+                )
+            )
+        return list(wikidata.rows(sending_state, text=data, keep_places=True)), 2
+    return read_csv(data), 2
+
+
+def import_text(name: str, data: str, *, sending_state: str = "") -> ImportReport:
+    rows, first_line = read_missions(name, data, sending_state)
+    return import_rows(rows, sending_state=sending_state, first_line=first_line)
+
+
+def import_file(path: Path, *, sending_state: str = "") -> ImportReport:
+    return import_text(path.name, path.read_text(encoding="utf-8"), sending_state=sending_state)

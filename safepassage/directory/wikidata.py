@@ -10,11 +10,14 @@ pycountry knows the name.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import io
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import IO
 
 import pycountry
+from django.utils.translation import gettext
 
 from safepassage.lib import geo
 
@@ -121,50 +124,87 @@ def _state_name(code: str) -> str:
     return geo.country_name(code)
 
 
-def rows(sending_state: str = "", path: Path = WORLD_FILE) -> Iterator[dict[str, str]]:
+# The columns that tell this file's format apart from the directory's own.
+HEADER = ("operator", "QID", "jurisdictions", "type")
+
+
+def is_wikidata_header(columns: Iterable[str]) -> bool:
+    return set(HEADER) <= {column.strip() for column in columns}
+
+
+def rows(
+    sending_state: str = "",
+    path: Path = WORLD_FILE,
+    *,
+    text: str | None = None,
+    keep_places: bool = False,
+) -> Iterator[dict[str, str]]:
     """Rows for the importer, of one sending state or of all.
 
     Honorary consulates are left out (they are not the sending state's own
-    posts), and so are rows whose sending state has no ISO code.
+    posts), and so are rows whose sending state has no ISO code. With
+    ``keep_places`` (an uploaded file, whose line numbers the report names)
+    every record gives a row: those of other states carry only their
+    sending state, those left out say why (``transfer.SKIP``).
     """
-    with path.open(encoding="utf-8", newline="") as handle:
-        for record in csv.DictReader(handle, delimiter=";"):
-            state = country_code(record["operator"])
-            if not state or (sending_state and state != sending_state.upper()):
-                continue
-            kind = kind_of(record["type"])
-            if not kind:
-                continue
-            host = country_code(record["country"])
-            qid = record["QID"].rsplit("/", 1)[-1]
-            districts: list[str] = []
-            accreditation: list[str] = []
-            for label in filter(None, record["jurisdictions"].split("|")):
-                code = country_code(label)
-                if code and code != host:
-                    (accreditation if kind == "embassy" else districts).append(code)
-                elif not code and host:
-                    subdivision = geo.find_subdivision(host, label)
-                    if subdivision:
-                        districts.append(subdivision)
-            city = record["city"]
-            place = city or _state_name(host)
-            yield {
-                "id": qid,
-                "name": f"{KIND_NAMES[kind]} of {_state_name(state)} in {place}",
-                "kind": kind,
-                "sending_state": state,
-                "host_country": host,
-                "city": city,
-                "postal_address": record["address"],
-                "latitude": record["latitude"],
-                "longitude": record["longitude"],
-                "email": record["email"].removeprefix("mailto:"),
-                "phone": record["phone"],
-                "website": record["website"],
-                "status": "open",
-                "district": "|".join(districts),
-                "accreditation": "|".join(accreditation),
-                "source_url": f"{SOURCE}; wikidata:{qid}",
-                "source_date": SOURCE_DATE,
-            }
+    handle: IO[str] = (
+        io.StringIO(text.lstrip("\ufeff"))
+        if text is not None
+        else path.open(encoding="utf-8", newline="")
+    )
+    with handle:
+        yield from _rows(csv.DictReader(handle, delimiter=";"), sending_state, keep_places)
+
+
+def _rows(
+    records: Iterable[dict[str, str]], sending_state: str, keep_places: bool
+) -> Iterator[dict[str, str]]:
+    wanted = sending_state.upper()
+    for record in records:
+        state = country_code(record.get("operator") or "")
+        if not state or (wanted and state != wanted):
+            if keep_places:
+                yield (
+                    {"sending_state": state}
+                    if state
+                    else {"_skip": gettext("the sending state has no ISO code")}
+                )
+            continue
+        kind = kind_of(record["type"])
+        if not kind:
+            if keep_places:
+                yield {"_skip": gettext("honorary consulates and unknown kinds are left out")}
+            continue
+        host = country_code(record["country"])
+        qid = record["QID"].rsplit("/", 1)[-1]
+        districts: list[str] = []
+        accreditation: list[str] = []
+        for label in filter(None, record["jurisdictions"].split("|")):
+            code = country_code(label)
+            if code and code != host:
+                (accreditation if kind == "embassy" else districts).append(code)
+            elif not code and host:
+                subdivision = geo.find_subdivision(host, label)
+                if subdivision:
+                    districts.append(subdivision)
+        city = record["city"]
+        place = city or _state_name(host)
+        yield {
+            "id": qid,
+            "name": f"{KIND_NAMES[kind]} of {_state_name(state)} in {place}",
+            "kind": kind,
+            "sending_state": state,
+            "host_country": host,
+            "city": city,
+            "postal_address": record["address"],
+            "latitude": record["latitude"],
+            "longitude": record["longitude"],
+            "email": record["email"].removeprefix("mailto:"),
+            "phone": record["phone"],
+            "website": record["website"],
+            "status": "open",
+            "district": "|".join(districts),
+            "accreditation": "|".join(accreditation),
+            "source_url": f"{SOURCE}; wikidata:{qid}",
+            "source_date": SOURCE_DATE,
+        }

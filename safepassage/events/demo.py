@@ -26,15 +26,29 @@ DEMO_EVENTS = [
 ]  # fmt: skip
 
 
-def _demo_day(campaign: Campaign) -> dt.date:
-    """The day of action, or, once it has passed, a day a month ahead, so the demo's RSVPs work."""
-    today = timezone.localdate()
-    return campaign.day_of_action if campaign.day_of_action >= today else today + dt.timedelta(30)
+# The same lead as core.demo.DEMO_LEAD_DAYS, for a campaign whose day has passed.
+LEAD_DAYS = 24
 
 
-def load_demo_events(campaign: Campaign) -> int:
-    """Create the demo events once (matched on title and city); returns how many were new."""
+def _demo_day(campaign: Campaign, today: dt.date | None = None) -> dt.date:
+    """The day of action, or, once it has passed, a day a few weeks ahead, so RSVPs work.
+
+    The demo campaign loaded by ``manage.py load_demo`` has its day of action
+    ahead already (core/demo.py), so its events fall on that day.
+    """
+    today = today or timezone.localdate()
+    if campaign.day_of_action >= today:
+        return campaign.day_of_action
+    return today + dt.timedelta(days=LEAD_DAYS)
+
+
+def load_demo_events(campaign: Campaign, *, today: dt.date | None = None) -> int:
+    """Create the demo events once (matched on title and city); returns how many were new.
+
+    Loading them again moves them to the campaign's (new) day of action.
+    """
     created = 0
+    day = _demo_day(campaign, today)
     for _key, kind, title, city, country, zone, hour, mission_city, shown in DEMO_EVENTS:
         mission = None
         if mission_city:
@@ -45,9 +59,9 @@ def load_demo_events(campaign: Campaign) -> int:
                 .order_by("kind")
                 .first()
             )
-        local = dt.datetime.combine(_demo_day(campaign), dt.time(hour))
+        local = dt.datetime.combine(day, dt.time(hour))
         starts = local.replace(tzinfo=zoneinfo.ZoneInfo(zone))
-        _, new = Event.objects.get_or_create(
+        event, new = Event.objects.get_or_create(
             campaign=campaign,
             title=title,
             city=city,
@@ -67,5 +81,9 @@ def load_demo_events(campaign: Campaign) -> int:
                 "description": "A demo event of the day of action.",
             },
         )
+        if not new and event.starts_at != starts:
+            Event.objects.filter(pk=event.pk).update(
+                starts_at=starts, ends_at=starts + dt.timedelta(hours=2)
+            )
         created += new
     return created

@@ -292,6 +292,13 @@ def submit(version: LetterVersion, *, user: Any) -> None:
     version.status = Status.SUBMITTED
 
 
+def may_approve_own(user: Any, version: LetterVersion) -> bool:
+    """False when the campaign's four-eyes option is on and ``user`` wrote the version."""
+    if not version.letter.campaign.letters_four_eyes:
+        return True
+    return version.created_by_id is None or version.created_by_id != getattr(user, "pk", None)
+
+
 def approve(version: LetterVersion, *, user: Any) -> None:
     """An organiser approves: this version becomes the one printed in packets."""
     letter = version.letter
@@ -301,6 +308,13 @@ def approve(version: LetterVersion, *, user: Any) -> None:
         raise ValidationError(
             _("A version that is %(status)s cannot be approved.")
             % {"status": version.get_status_display()}
+        )
+    if not may_approve_own(user, version):
+        raise ValidationError(
+            _(
+                "This campaign asks for four eyes: you wrote this version, so another "
+                "organiser must approve it."
+            )
         )
     now = timezone.now()
     with transaction.atomic():

@@ -42,6 +42,7 @@ from safepassage.letters.merge import (
 from safepassage.lib import geo
 from safepassage.lib.markdown import render_markdown
 from safepassage.lib.pdf import Resources, first_page, html_to_pdf, page_count
+from safepassage.reports.presskit_defaults import default_texts
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -126,10 +127,10 @@ def more_events(count: int) -> str:
 
 
 def public_events(campaign: Campaign) -> QuerySet[Event]:
-    """The events the press may hear about: listed publicly and not cancelled."""
+    """The events the press may hear about: listed publicly, not drafts, not cancelled."""
     return (
         Event.objects.filter(campaign=campaign, visibility=Event.Visibility.PUBLIC)
-        .exclude(status=Event.Status.CANCELLED)
+        .exclude(status__in=[Event.Status.DRAFT, Event.Status.CANCELLED])
         .order_by("starts_at", "pk")
     )
 
@@ -212,41 +213,15 @@ def merge_line(text: str, values: Values) -> str:
 # --- Defaults --------------------------------------------------------------------------
 
 
-def default_texts() -> dict[str, str]:
-    """First drafts, in the current language, for organisers to rewrite."""
-    return {
-        "press_release_title": gettext(
-            "{{ campaign_title }}: events in {{ events_count }} places on {{ day_of_action }}"
-        ),
-        "press_release_body": gettext(
-            "On {{ day_of_action }}, people in many cities will gather at the embassies and "
-            "consulates of the People's Republic of China to hand over a petition addressed to "
-            "{{ target_name }}, {{ target_title }}.\n\n"
-            "The petition asks that North Korean refugees are no longer sent back against their "
-            "will. Those who are returned face detention, forced labour and worse. So far "
-            "{{ signatures_total }} people in {{ countries }} countries have signed it.\n\n"
-            "Journalists are welcome at every event. Times are local:\n\n"
-            "{{ events_list }}\n\n"
-            "The petition can be signed until the day of action at this address:\n\n"
-            "{{ sign_url }}"
-        ),
-        "flyer_headline": gettext("{{ campaign_title }} — {{ day_of_action }}"),
-        "flyer_body": gettext(
-            "North Korean refugees who are caught in China are sent back, where they are "
-            "punished for having fled. On {{ day_of_action }} we ask {{ target_name }}, "
-            "{{ target_title }}, to stop these forced returns.\n\n"
-            "**Join us** at one of the events below, and sign the petition: "
-            "{{ signatures_total }} people already have."
-        ),
-        "contacts": "",
-    }
-
-
 def press_kit_for(campaign: Campaign) -> PressKit:
     """The campaign's press kit, created with the default texts on first use."""
     from safepassage.reports.models import PressKit
 
-    kit, _created = PressKit.objects.get_or_create(campaign=campaign, defaults=default_texts())
+    kit = PressKit.objects.filter(campaign=campaign).first()
+    if kit is None:
+        kit, _created = PressKit.objects.get_or_create(
+            campaign=campaign, defaults=default_texts(campaign)
+        )
     return kit
 
 

@@ -28,8 +28,9 @@ from safepassage.reports import report as reports
 from safepassage.reports.models import AfterActionReport
 
 # Change this when the PDF template changes, so cached files are made again
-# (2: small counts hidden, lib/smallcounts.py; the threshold is in the name too).
-TEMPLATE_VERSION = "2"
+# (2: small counts hidden, lib/smallcounts.py; the threshold is in the name too;
+# 3: missions without signatures or a recorded delivery summed up in one line).
+TEMPLATE_VERSION = "3"
 CACHE_DIR = "reports/pdf"
 # Photos are drawn into the PDF at most this many pixels wide or high.
 PHOTO_PIXELS = 1000

@@ -350,3 +350,15 @@ def test_signatures_over_time_are_charted_by_day(client, signed):
 def test_a_single_day_is_not_charted(client, petition):
     confirmed(petition, 1)
     assert 'class="campaign-chart"' not in page(client, petition)
+
+
+def test_the_page_shows_one_total_even_while_the_statistics_lag(client, signed):
+    """The live counter and the minute's statistics once showed 9 beside "7 counted"."""
+    refresh_stats(signed.campaign)  # the statistics count the five
+    confirmed(signed, 20, city="Seoul", region="KR-11", country="KR")
+    confirmed(signed, 21, city="Seoul", region="KR-11", country="KR")
+    cache.clear()
+    html = page(client, signed)
+    assert re.search(r'id="signature-count"[^>]*>7<', html)  # the live figure
+    assert not re.search(r"\b5 counted signatures", html)
+    assert "Signatures from 3 countries" in html

@@ -10,13 +10,18 @@ class Command(BaseCommand):
     help = (
         "Import missions from CSV or JSON files (validated, idempotent), or the bundled data: "
         "--bundled prc (the PRC's posts with consular districts) or --bundled world "
-        "--sending-state XX (any state's missions from Wikidata, 2022)."
+        "--sending-state XX (any state's missions from Wikidata, 2022). The admin's "
+        "'Load the bundled directory' page does the same."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="*", type=Path, help="CSV or JSON files of missions")
-        parser.add_argument("--bundled", choices=["prc", "world"])
-        parser.add_argument("--sending-state", default="", help="ISO code, for files without it")
+        parser.add_argument("--bundled", choices=list(bundled.SOURCES))
+        parser.add_argument(
+            "--sending-state",
+            default="",
+            help="ISO code: the state of rows without one; rows of other states are skipped",
+        )
         parser.add_argument("--districts", type=Path, help="CSV: mission_id,code,source_url,...")
         parser.add_argument(
             "--strict", action="store_true", help="exit with an error if any row is rejected"
@@ -25,12 +30,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         reports = []
         state = options["sending_state"].upper()
-        if options["bundled"] == "prc":
-            reports += bundled.import_prc()
-        elif options["bundled"] == "world":
-            if not state:
-                raise CommandError("--bundled world needs --sending-state (e.g. FR)")
-            reports.append(bundled.import_world(state))
+        if options["bundled"]:
+            try:
+                reports += bundled.load(state, options["bundled"])
+            except ValueError as error:
+                raise CommandError(str(error)) from error
         for path in options["files"]:
             if not path.exists():
                 raise CommandError(f"{path} does not exist")
