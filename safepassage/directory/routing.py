@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from django.db import connection, transaction
@@ -25,7 +25,7 @@ from safepassage.campaigns.models import Petition
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.directory.signals import signatures_rerouted
 from safepassage.lib import geo
-from safepassage.lib.geo import gazetteer
+from safepassage.lib.geo import freetext, gazetteer
 from safepassage.lib.geo.distance import distance_km
 from safepassage.lib.writelock import database_write_lock
 from safepassage.signatures import counter
@@ -116,10 +116,26 @@ class Router:
     def _route(self, country: str, region: str, city: str) -> Route:
         country = country.upper()
         region_code = region.upper() if geo.is_subdivision_code(region.upper()) else ""
+        if region and not region_code:
+            # A region's name rather than its code ("Ontario", "서울"), as lists and
+            # API clients send them.
+            region_code = geo.find_subdivision(country, region) or ""
         place = gazetteer.locate(country, city, region_code)
-        placement = place.precision
-        region_code = region_code or place.region
-        lat, lon = place.latitude, place.longitude
+        return self._decide(
+            country, region_code or place.region, place.latitude, place.longitude, place.precision
+        )
+
+    def route_at(
+        self, country: str, region: str, latitude: float, longitude: float, placement: str
+    ) -> Route:
+        """The rule for a place already located (a postcode's coordinates in the finder)."""
+        country = country.upper()
+        region_code = region.upper() if geo.is_subdivision_code(region.upper()) else ""
+        return self._decide(country, region_code, latitude, longitude, placement)
+
+    def _decide(
+        self, country: str, region_code: str, lat: float | None, lon: float | None, placement: str
+    ) -> Route:
         # 1. The consular district containing the signer's subdivision or country;
         #    of a subdivision split between districts, the nearest of their posts.
         # A territory with an ISO 3166-1 code of its own (Puerto Rico) is also
@@ -150,6 +166,64 @@ class Router:
             if nearest:
                 return Route(nearest.id, placement, Step.NEAREST)
         return Route(None, Signature.Placement.NONE, Step.NONE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Where a line of text typed into the finder leads."""
+
+    query: freetext.Query
+    route: Route
+
+    @property
+    def by_postcode(self) -> bool:
+        return self.query.postcode is not None and self.route.placement != "city"
+
+    @property
+    def found(self) -> bool:
+        """Whether the text named a place we know, not merely a country we fell back to."""
+        if self.route.mission_id is None:
+            return False
+        if self.route.placement == "city" or self.by_postcode:
+            return True
+        # A region or a country the text itself named ("Ontario", "Paris, France").
+        return bool(self.query.region) or (self.query.country_from_text and not self.query.city)
+
+
+def find_for_text(router: Router, text: str, country: str = "") -> Finding | None:
+    """The mission for "Waterloo, Ontario", "Chicago, IL 60610" or "서울" (in ``country``).
+
+    None when neither the text nor ``country`` names a country.
+    """
+    query = freetext.parse(text, country)
+    if not query.country:
+        return None
+    postcode = query.postcode
+    if (
+        not query.city
+        and postcode is not None
+        and postcode.latitude is not None
+        and postcode.longitude is not None
+    ):
+        route = router.route_at(
+            query.country, query.region, postcode.latitude, postcode.longitude, "postcode"
+        )
+    else:
+        route = router.route(query.country, query.region, query.city)
+    if (
+        route.placement != "city"
+        and query.city
+        and not query.region
+        and not query.country_from_text
+    ):
+        # Not a city of the country chosen: perhaps one of a country with missions
+        # (서울 typed with Germany still selected).
+        elsewhere = gazetteer.locate_among(router.in_country, query.city)
+        if elsewhere is not None:
+            country, place = elsewhere
+            query = replace(query, country=country, region=place.region, country_from_text=True)
+            route = router.route(country, place.region, query.city)
+    return Finding(query, route)
 
 
 @dataclass

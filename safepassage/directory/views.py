@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from django import forms
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from safepassage.campaigns.models import Campaign
+from safepassage.directory import search
 from safepassage.directory.models import Mission
-from safepassage.directory.routing import Router, Step
+from safepassage.directory.routing import Router, Step, find_for_text
 from safepassage.lib import geo, smallcounts
-from safepassage.lib.geo import svgmap
+from safepassage.lib.geo import freetext, svgmap
 from safepassage.signatures.forms import CountryField, CountrySelect
 from safepassage.signatures.models import CampaignStats
 
@@ -28,15 +33,26 @@ MAP_SECONDS = 60
 
 class FinderForm(forms.Form):
     city = forms.CharField(
-        label=_("Your city or town"),
+        label=_("Your city, town or postcode"),
         max_length=100,
+        help_text=_(
+            "For example “Waterloo, Ontario”, “Chicago, IL 60610”, “10117 Berlin” or “서울”."
+        ),
         error_messages={"required": _("Please enter your city or town.")},
     )
     country = CountryField(
         label=_("Your country"),
         widget=CountrySelect,
-        error_messages={"required": _("Please choose your country.")},
+        required=False,
+        help_text=_("Not needed if you wrote it after your city (“Paris, France”)."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        city = cleaned.get("city", "")
+        if city and not cleaned.get("country") and not freetext.parse(city).country:
+            self.add_error("country", _("Please choose your country."))
+        return cleaned
 
 
 def _state_or_404(sending_state: str) -> str:
@@ -107,21 +123,73 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/index.html", {"states": choices})
 
 
+@dataclass(frozen=True)
+class CountryGroup:
+    code: str
+    name: str
+    missions: list[Mission]
+    search: str  # the country's names, which the list's script filters by as the server does
+
+
+def _groups(state: str, language: str, query: str) -> tuple[list[CountryGroup], int]:
+    """Open missions grouped by host country (those matching ``query``), and how many are open."""
+    key = search.search_key(query)
+    named = freetext.find_country(query) if key else None
+    listed = Mission.objects.of(state).open().order_by("host_country", "kind", "city", "name")
+    groups = []
+    total = 0
+    for code, grouped in groupby(listed, key=lambda m: m.host_country):
+        items = list(grouped)
+        total += len(items)
+        found = [m for m in items if m.host_country == named or search.matches(key, m, language)]
+        if found:
+            name = geo.country_name(code, language)
+            names = f"{name} {geo.country_name(code, 'en')} {code}"
+            groups.append(CountryGroup(code, name, found, names))
+    groups.sort(key=lambda group: group.name.casefold())
+    return groups, total
+
+
+def _listing(state: str, language: str, query: str) -> tuple[str, int, int]:
+    """The list's HTML, how many missions are open and how many it shows.
+
+    The whole list (no search) is cached like the map, keyed by the directory's
+    last change: rendering 280 missions is most of the page's time.
+    """
+    cache_key = ""
+    if not query:
+        version = Mission.objects.of(state).open().aggregate(v=Max("updated_at"), n=Count("id"))
+        cache_key = (
+            "directory-list:"
+            + hashlib.sha256(
+                f"{state}:{language}:{version['v']}:{version['n']}".encode()
+            ).hexdigest()
+        )
+        cached = cache.get(cache_key)
+        if cached is not None:
+            html, total = cached
+            return html, total, total
+    groups, total = _groups(state, language, query)
+    html = render_to_string("directory/_mission_list.html", {"groups": groups})
+    if cache_key:
+        cache.set(cache_key, (html, total), MAP_SECONDS)
+    return html, total, sum(len(group.missions) for group in groups)
+
+
 @require_GET
 def missions(request: HttpRequest, sending_state: str) -> HttpResponse:
+    """The list, grouped by host country, with a jump index and a search that needs no script."""
     state = _state_or_404(sending_state)
     language = get_language() or "en"
-    listed = Mission.objects.of(state).open().order_by("host_country", "kind", "city", "name")
-    groups = [
-        (geo.country_name(code, language), list(items))
-        for code, items in groupby(listed, key=lambda m: m.host_country)
-    ]
-    groups.sort(key=lambda group: group[0].casefold())
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    listing, total, shown = _listing(state, language, query)
     context = {
         "state": state,
         "state_name": geo.country_name(state, language),
-        "groups": groups,
-        "total": sum(len(items) for _, items in groups),
+        "listing": mark_safe(listing),  # noqa: S308 (our template's output, escaped there)
+        "total": total,
+        "shown": shown,
+        "query": query,
         "form": FinderForm(),
         "map_svg": _map_svg(state, language),
     }
@@ -139,18 +207,25 @@ def find(request: HttpRequest, sending_state: str) -> HttpResponse:
         "form": form,
     }
     if form.is_valid():
-        country = form.cleaned_data["country"]
-        city = form.cleaned_data["city"].strip()
-        route = Router(state).route(country, "", city)
-        mission = Mission.objects.filter(pk=route.mission_id).first() if route.mission_id else None
+        text = form.cleaned_data["city"].strip()
+        finding = find_for_text(Router(state), text, form.cleaned_data["country"] or "")
+        route = finding.route if finding else None
+        mission = None
+        if route and route.mission_id:
+            mission = Mission.objects.filter(pk=route.mission_id).first()
+        country = finding.query.country if finding else ""
         context.update(
             {
                 "searched": True,
                 "mission": mission,
                 "route": route,
+                "finding": finding,
                 "steps": Step,
-                "country_name": geo.country_name(country, language),
-                "city": city,
+                "country_name": geo.country_name(country, language) if country else "",
+                "region_name": geo.subdivision_name(finding.query.region, language)
+                if finding and finding.query.region
+                else "",
+                "city": text,
             }
         )
     return render(request, "directory/find.html", context)

@@ -1,12 +1,13 @@
 """The personal letter: a signer's own letter to their nearest mission.
 
-After confirming, a signer may take the campaign's sample letter, change it
-as they like and either print it (a PDF addressed to the mission) or send it
-from their own mail program (a ``mailto:`` link). Nothing they write is kept:
-the text travels in the request that asks for the PDF or the link and is
-gone with the response. That is why nothing here writes to the database —
-not even routing, which for a signature not routed yet is computed for that
-one signature in memory and left for the routing sweep to store.
+After confirming, a signer may take a sample letter written for one person
+(personal_sample.py, in their language), change it as they like and either
+print it (a PDF addressed to the mission) or send it from their own mail
+program (a ``mailto:`` link). Nothing they write is kept: the text travels in
+the request that asks for the PDF or the link and is gone with the response.
+That is why nothing here writes to the database — not even routing, which for
+a signature not routed yet is computed for that one signature in memory and
+left for the routing sweep to store.
 
 The link to the tool is tokenised like the confirm and withdraw links
 (``safepassage.lib.links``), under a salt of its own.
@@ -27,10 +28,12 @@ from django.utils import translation
 from django.utils.text import slugify
 
 from safepassage.campaigns.models import Campaign, Petition
+from safepassage.directory import search
 from safepassage.directory.models import Mission
-from safepassage.directory.routing import Router
+from safepassage.directory.routing import Router, find_for_text
+from safepassage.letters import personal_sample
 from safepassage.letters.merge import context_for, long_date, merge, merge_plain, unknown_fields
-from safepassage.letters.models import Letter, LetterVersion
+from safepassage.letters.models import Letter
 from safepassage.lib import geo, links
 from safepassage.lib.markdown import render_markdown
 from safepassage.lib.pdf import html_to_pdf
@@ -115,34 +118,54 @@ def nearest_mission(signature: Signature) -> Mission | None:
     return Mission.objects.filter(pk=route.mission_id).first()
 
 
-# --- The sample letter --------------------------------------------------------------
+def picker_missions(
+    missions: list[Mission],
+    *,
+    chosen: Mission | None,
+    routed: Mission | None,
+    query: str,
+    country: str,
+    language: str,
+) -> tuple[list[Mission], int]:
+    """The missions the picker offers (never all of them at once), and how many match.
+
+    Without a search, those in the country of the chosen and of the signer's own
+    mission; with one, those whose name, city or country match it, and the one a
+    place typed there is routed to ("Waterloo, Ontario": Toronto), first. The
+    chosen and the signer's own mission are always offered.
+    """
+    found: list[Mission] = []
+    if query:
+        by_pk = {mission.pk: mission for mission in missions}
+        state = missions[0].sending_state if missions else ""
+        finding = find_for_text(Router(state), query, country) if state else None
+        if finding and finding.found and finding.route.mission_id in by_pk:
+            found.append(by_pk[finding.route.mission_id])
+        found += search.search(missions, query, language)
+    offered = found + [m for m in (chosen, routed) if m is not None]
+    if not query:
+        countries = {m.host_country for m in offered}
+        offered += [m for m in missions if m.host_country in countries] or missions
+    unique: dict[int, Mission] = {}
+    for mission in offered:
+        unique.setdefault(mission.pk, mission)
+    return list(unique.values()), len({mission.pk for mission in found})
 
 
-def sample_letter(petition: Petition, language: str) -> Letter | None:
-    """The campaign's sample letter in the signer's language, else the petition's default."""
-    samples = {
-        letter.language.lower(): letter
-        for letter in Letter.objects.filter(campaign=petition.campaign, organisation__isnull=True)
-    }
-    language = (language or "").lower()
-    for candidate in (language, language.split("-")[0], petition.default_language.lower()):
-        if candidate in samples:
-            return samples[candidate]
-    return None
-
-
-def sample_version(letter: Letter) -> LetterVersion | None:
-    """The approved version of the sample letter, else its latest one."""
-    return letter.approved_version or letter.latest_version()
+# --- The merge fields ---------------------------------------------------------------
 
 
 def merge_context(
-    petition: Petition, letter: Letter | None, mission: Mission | None, on: date
+    petition: Petition, language: str, mission: Mission | None, on: date
 ) -> dict[str, str]:
-    """The merge fields' values for one mission, as the packets would fill them."""
+    """The merge fields' values for one mission, as the packets would fill them.
+
+    The letter is the signer's own (personal_sample.py), not a campaign letter;
+    fields the signer types in it ({{ mission_city }}) are filled in as in packets.
+    """
     if mission is None:
         return {}
-    stand_in = letter or Letter(campaign=petition.campaign, language=petition.default_language)
+    stand_in = Letter(campaign=petition.campaign, language=language)
     at_mission = Signature.objects.counted().filter(petition=petition, mission=mission).count()
     values = context_for(
         stand_in,
@@ -155,7 +178,7 @@ def merge_context(
     # theirs to read (lib/smallcounts.py), so it says "fewer than 5" here too.
     shown = public_count(at_mission)
     if shown.hidden:
-        with translation.override(stand_in.language):
+        with translation.override(language):
             values["signatures_mission"] = shown.label()
     return values
 
@@ -176,53 +199,25 @@ class Draft:
 
 
 def signer_name(signature: Signature) -> str:
-    return " ".join(part for part in (signature.first_name, signature.last_name) if part)
+    language = personal_sample.letter_language(signature)
+    return personal_sample.display_name(signature.first_name, signature.last_name, language)
 
 
-def initial_draft(
-    signature: Signature, letter: Letter | None, mission: Mission | None, on: date
-) -> Draft:
-    """The sample letter filled in for ``mission``, signed with the signer's name.
+def initial_draft(signature: Signature, mission: Mission | None) -> Draft:
+    """The personal letter's sample, written for one person, filled in for ``mission``.
 
-    Values go in literally (``merge_plain``), not escaped for Markdown as in
-    packets: the signer edits this text, and backslashes before every dot of
-    an address would only confuse. Merge fields that cannot be filled (no
-    mission) are left for the signer to see.
+    Its own text in the signer's language (personal_sample.py): never the
+    campaign's cover letter, which speaks for a coalition and its signers.
     """
-    petition = signature.petition
-    language = letter.language if letter else petition.default_language
-    version = sample_version(letter) if letter else None
-    if version is None:
-        return Draft("", "", "", signer_name(signature), language=language)
-    context = merge_context(petition, letter, mission, on)
-
-    def fill(text: str) -> str:
-        return merge_plain(text, context) if context else text
-
+    language = personal_sample.letter_language(signature)
+    text = personal_sample.sample(signature, mission, language)
     return Draft(
-        subject=fill(version.subject),
-        body=fill(without_head_lines(version.body)),
-        closing=fill(version.closing),
+        subject=text.subject,
+        body=text.body,
+        closing=text.closing,
         signer_name=signer_name(signature),
         language=language,
     )
-
-
-# Lines holding only one of these fields are the head of an organisation's letter;
-# the personal letter prints the date and the mission's address in places of its own.
-_HEAD_LINE = re.compile(r"^[ \t]*\{\{\s*(date|mission_name|mission_address)\s*\}\}[ \t]*$", re.M)
-
-
-def without_head_lines(body: str) -> str:
-    """The sample's body without the lines that only place the date, name or address.
-
-    Sample letters are written for packets, where the body carries its own
-    head; the personal letter prints the date and the recipient itself, so
-    keeping these lines would print them twice. Fields used inside a
-    sentence ("I write to the {{ mission_name }}") stay.
-    """
-    text = _HEAD_LINE.sub("", body.replace("\r\n", "\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).lstrip("\n")
 
 
 def unknown_in(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -43,7 +44,47 @@ def test_the_directory_lists_open_missions_by_country(client, directory):
     assert "mailto:chicago@example.org" in html
     assert "Houston" not in html.split("<svg")[0] + html.split("</svg>")[1]  # closed
     # countries in alphabetical order of their names
-    assert html.index("<h2>France</h2>") < html.index("<h2>South Africa</h2>")
+    assert html.index('<h3 id="country-FR-heading">France</h3>') < html.index(
+        '<h3 id="country-ZA-heading">South Africa</h3>'
+    )
+
+
+def test_the_list_has_a_jump_index_and_landmarks(client, directory):
+    html = client.get(reverse("directory:missions", args=["CN"])).content.decode()
+    index = html.split('<nav class="jump-index"')[1].split("</nav>")[0]
+    links = re.findall(r'<a href="#country-([A-Z]{2})">([^<]+)</a>', index)
+    names = [name for _code, name in links]
+    assert names == sorted(names) and {"FR", "KR", "US", "ZA"} <= {code for code, _ in links}
+    for code, _name in links:
+        assert f'<section class="host-country" id="country-{code}"' in html
+    assert html.split('<nav class="jump-index"')[1].startswith(' aria-label="Countries"')
+    assert '<form class="list-search" role="search"' in html
+    assert html.count("<h1>") == 1
+    assert '<h2 id="list-heading">' in html
+
+
+@pytest.mark.parametrize(
+    ("query", "shown", "hidden"),
+    [
+        ("chicago", ["consulate_general in Chicago"], ["embassy in Paris", "embassy in Seoul"]),
+        ("KOREA", ["embassy in Seoul", "consulate_general in Busan"], ["embassy in Paris"]),
+        # A country's name in any language we know.
+        ("대한민국", ["embassy in Seoul", "consulate_general in Busan"], ["embassy in Paris"]),
+        ("pariS", ["embassy in Paris"], ["embassy in Seoul"]),
+        ("nowhere at all", [], ["embassy in Paris", "embassy in Seoul"]),
+    ],
+)
+def test_the_list_searches_without_javascript(client, directory, query, shown, hidden):
+    html = client.get(reverse("directory:missions", args=["CN"]), {"q": query}).content.decode()
+    listing = html.split('<section class="mission-list"')[1]
+    for name in shown:
+        assert f"<h4>{name}</h4>" in listing
+    for name in hidden:
+        assert f"<h4>{name}</h4>" not in listing
+    assert 'id="search-result"' in html
+    assert f"{len(shown)} mission" in html.split('id="search-result"')[1][:200]
+    total = Mission.objects.of("CN").open().count()
+    assert f"{total} open missions in this directory." in html  # the whole directory counted
 
 
 def test_an_unknown_state_is_404(client, directory):
@@ -107,6 +148,71 @@ def test_the_postal_block(directory):
     ]
 
 
+@pytest.mark.parametrize(
+    ("country", "city", "address", "postcode", "lines"),
+    [
+        # Written in the address already: not again ("IL 60610 / 60610" was the bug).
+        (
+            "US",
+            "Chicago",
+            "100 West Erie Street, Chicago, IL 60610",
+            "60610",
+            ["100 West Erie Street, Chicago, IL 60610"],
+        ),
+        (
+            "CA",
+            "Toronto",
+            "240 St. George Street\nToronto ON M5R 2P4",
+            "M5R2P4",
+            ["240 St. George Street", "Toronto ON M5R 2P4"],
+        ),
+        # Missing: added once, where the host country writes it.
+        ("AT", "Vienna", "Hohe Warte 1-3", "1190", ["Hohe Warte 1-3", "1190 Vienna"]),
+        (
+            "GB",
+            "Manchester",
+            "Denison House\n71 Denison Road",
+            "M14 5RX",
+            ["Denison House", "71 Denison Road", "Manchester M14 5RX"],
+        ),
+        (
+            "AR",
+            "Buenos Aires",
+            "Crisólogo Larralde 5349, Buenos Aires",
+            "1431",
+            ["Crisólogo Larralde 5349, Buenos Aires", "1431"],
+        ),
+        # No street address: the postcode and the city.
+        ("DE", "Berlin", "", "10179", ["10179 Berlin"]),
+        ("FR", "Lyon", "", "", ["Lyon"]),
+    ],
+)
+def test_a_postcode_is_written_once(country, city, address, postcode, lines):
+    mission = Mission(
+        name="Mission", host_country=country, city=city, postal_address=address, postcode=postcode
+    )
+    assert mission.address_lines() == lines
+    block = mission.address_block().splitlines()
+    assert block[1:-1] == lines
+    if postcode:
+        assert "".join(block).replace(" ", "").count(postcode.replace(" ", "")) == 1
+
+
+def test_the_list_prints_each_postcode_once(client, db):
+    transfer.import_rows(
+        [
+            {
+                **SMALL_DIRECTORY[1],
+                "postal_address": "100 West Erie Street, Chicago, IL 60610",
+                "postcode": "60610",
+            }
+        ]
+    )
+    html = client.get(reverse("directory:missions", args=["CN"])).content.decode()
+    address = html.split("<address>")[1].split("</address>")[0]
+    assert address == "100 West Erie Street, Chicago, IL 60610"
+
+
 def test_the_about_page_credits_the_data(client, db):
     html = client.get(reverse("core:about")).content.decode()
     for credit in ("Wikidata", "GeoNames", "CC BY 4.0", "Natural Earth", "ODbL"):
@@ -152,6 +258,47 @@ def test_a_person_finds_their_mission_in_a_browser(live_app: LiveApp, directory,
         finally:
             browser.close()
     _looks_like_a_map(folder / "directory-map.png")
+
+
+@pytest.mark.browser
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
+def test_the_list_filters_as_you_type_and_jumps_to_a_country(live_app: LiveApp, directory):
+    require(CHROMIUM.exists(), "Debian's Chromium (/usr/bin/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from safepassage.core.tests.test_browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_page(locale="en-GB", viewport={"width": 1100, "height": 900})
+            errors: list[str] = []
+            page.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
+            page.goto(f"{live_app.url}/missions/CN/")
+            page.click('.jump-index a[href="#country-KR"]')
+            assert page.url.endswith("#country-KR")
+            assert page.locator("#country-KR-heading").is_visible()
+            url = page.url
+            page.fill("#mission-search", "chica")
+            chicago = page.locator("article.mission", has_text="consulate_general in Chicago")
+            assert chicago.is_visible()
+            assert not page.locator("#country-FR").is_visible()
+            assert not page.locator('.jump-index a[href="#country-FR"]').is_visible()
+            assert "Missions shown: 1" in page.locator("#search-live").inner_text()
+            assert page.url == url  # filtered on the page, no request
+            page.fill("#mission-search", "")
+            assert page.locator("#country-FR").is_visible()
+            # Pressing Enter asks the server, which answers the same.
+            page.fill("#mission-search", "Paris")
+            page.press("#mission-search", "Enter")
+            page.wait_for_url("**/missions/CN/?q=Paris*")
+            assert "1 mission matches" in page.locator("#search-result").inner_text()
+            assert errors == []
+        finally:
+            browser.close()
 
 
 def _looks_like_a_map(png: Path) -> None:

@@ -20,24 +20,14 @@ from pypdf import PdfReader
 
 from safepassage.directory.models import Mission
 from safepassage.letters import personal
-from safepassage.letters.models import Letter, LetterVersion
+from safepassage.letters.models import Letter
 from safepassage.signatures import services
 from safepassage.signatures.models import Signature
 from safepassage.signatures.tokens import link_token
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE_BODY = """\
-Dear Ambassador,
-
-I am writing to the {{ mission_name }} on behalf of North Korean refugees in China.
-Together with {{ signatures_total }} people I ask the {{ target_title }}:
-
-1. to stop the forced return of North Korean refugees;
-2. to let them travel safely to a country of their choice.
-
-**Please let them go.**
-"""
+TARGET = "Xi Jinping"  # the demo campaign's target person
 
 
 def make_mission(key: str, kind: str, country: str, city: str, lat: float, lon: float, **extra):
@@ -123,34 +113,22 @@ def missions(petition):
     }
 
 
-def without_samples(petition) -> None:
-    # The demo campaign ships a sample letter of its own; these tests bring theirs.
-    Letter.objects.filter(campaign=petition.campaign, organisation__isnull=True).delete()
-
-
 @pytest.fixture
-def sample(petition):
-    without_samples(petition)
-    letter = Letter.objects.create(campaign=petition.campaign, language="en")
-    approved = LetterVersion.objects.create(
-        letter=letter,
-        number=1,
-        subject="Safe passage for North Korean refugees",
-        body=SAMPLE_BODY,
-        closing="Yours respectfully,",
-        status=LetterVersion.Status.APPROVED,
-    )
-    LetterVersion.objects.create(
-        letter=letter, number=2, body="A draft nobody approved yet.", status="draft"
-    )
-    letter.approved_version = approved
-    letter.save()
-    return letter
-
-
-@pytest.fixture
-def signer(petition, missions, sample):
+def signer(petition, missions):
     return make_signature(petition, mission=missions["berlin"])
+
+
+def body_of(page: str) -> str:
+    match = re.search(r'<textarea name="body"[^>]*>\n(.*?)</textarea>', page, re.S)
+    assert match, "no letter body on the page"
+    return html.unescape(match[1])
+
+
+def options_of(page: str) -> list[int]:
+    """The missions the picker offers, in order."""
+    select = re.search(r'<select name="mission"[^>]*>(.*?)</select>', page, re.S)
+    assert select
+    return [int(pk) for pk in re.findall(r'<option value="(\d+)"', select[1])]
 
 
 def url(signature: Signature) -> str:
@@ -190,7 +168,7 @@ def row_counts() -> dict[str, int]:
 # --- The editor ----------------------------------------------------------------------
 
 
-def test_a_confirmed_signer_gets_the_sample_letter_filled_in_for_their_mission(client, signer):
+def test_a_confirmed_signer_gets_a_letter_written_for_one_person(client, signer):
     response = client.get(url(signer))
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
@@ -198,15 +176,24 @@ def test_a_confirmed_signer_gets_the_sample_letter_filled_in_for_their_mission(c
     assert "Embassy of the People's Republic of China in Germany" in page
     assert "Märkisches Ufer 54" in page
     assert "10179 Berlin" in page
-    # The approved version, merged for that mission, not the later draft.
+    body = body_of(response.content.decode())
+    # First person singular, the signer's own name and city, the petition they signed.
+    assert body.startswith("Your Excellency,")
+    assert "My name is Ji-woo Kim. I live in Berlin, Germany" in body
+    assert "I have signed the petition “Let North Korean refugees in China reach safety”" in body
     assert (
-        "I am writing to the Embassy of the People's Republic of China in Germany on behalf" in page
+        "I am writing to the Embassy of the People's Republic of China in Germany and ask you "
+        f"to forward my letter to {TARGET}." in body
     )
-    assert "President of the People's Republic of China:" in page
-    assert "A draft nobody approved yet." not in page
+    assert "September 24, 2026" in body
+    # Never the coalition's cover letter, although the demo campaign has one.
+    assert Letter.objects.filter(campaign=signer.petition.campaign, organisation=None).exists()
+    for coalition_words in ("names follow", "we hand over", "signed by", "We would", " we "):
+        assert coalition_words not in body
     assert "{{" not in page
     assert 'value="Ji-woo Kim"' in page
-    assert 'value="Safe passage for North Korean refugees"' in page
+    assert f'value="My personal appeal to {TARGET}"' in page
+    assert 'value="Yours respectfully,"' in page
     # The page says nothing is kept, and never shows the signer's address.
     assert 'id="nothing-kept"' in page
     assert "@example.org" not in page
@@ -302,10 +289,10 @@ def test_the_mailto_link_carries_the_letter_to_the_missions_address(client, sign
     assert " " not in query and "\n" not in query
     assert "%20" in query and "%0D%0A" in query
     fields = parse_qs(query)
-    assert fields["subject"] == ["Safe passage for North Korean refugees"]
+    assert fields["subject"] == [f"My personal appeal to {TARGET}"]
     [body] = fields["body"]
     assert "I am writing to the Embassy of the People's Republic of China in Germany" in body
-    assert "Please let them go." in body and "**" not in body
+    assert "My name is Ji-woo Kim." in body
     assert body.rstrip().endswith("Yours respectfully,\r\nJi-woo Kim")
     assert "example.org" not in href
 
@@ -339,19 +326,76 @@ def test_a_mission_without_e_mail_gets_the_postal_address_instead(client, signer
     )
 
 
+def test_the_picker_starts_at_the_signers_mission_and_offers_only_its_country(
+    client, signer, missions
+):
+    page = client.get(url(signer)).content.decode()
+    berlin, munich = missions["berlin"], missions["munich"]
+    assert f'<option value="{berlin.pk}" selected>' in page
+    # Not every mission in one menu: the signer's country, until they search.
+    assert sorted(options_of(page)) == sorted([berlin.pk, munich.pk])
+    assert missions["seoul"].pk not in options_of(page)
+    assert 'role="search"' in page and 'name="q"' in page
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("Seoul", "seoul"),  # a mission's city
+        ("korea", "seoul"),  # a country, any case
+        ("Südkorea", "seoul"),  # a country in another language
+        ("Atlantis", None),  # nothing: only the current mission
+        ("서울", "seoul"),  # a place, routed as the finder would
+        ("Busan, South Korea", "seoul"),  # a place in another country: its mission
+        ("München", "munich"),  # a place in the signer's country
+        ("consulate-general", "munich"),  # part of a name
+    ],
+)
+def test_the_picker_searches_without_javascript(client, signer, missions, query, found):
+    page = client.get(url(signer), {"q": query}).content.decode()
+    offered = options_of(page)
+    berlin = missions["berlin"]
+    assert berlin.pk in offered  # the mission chosen stays offered and selected
+    assert f'<option value="{berlin.pk}" selected>' in page
+    result = html.unescape(page.split('id="search-result"')[1].split("</p>")[0])
+    if found:
+        assert missions[found].pk in offered
+        assert "for “" in result and "No embassy" not in result
+    else:
+        assert offered == [berlin.pk]
+        assert f"No embassy or consulate matches “{query}”" in result
+    assert f'value="{html.escape(query)}"' in page or f'value="{query}"' in page
+
+
+def test_a_signer_without_a_mission_is_offered_every_mission(client, petition, missions):
+    # Nowhere routing can place (no mission of the target government anywhere near
+    # is impossible, so: a signature whose mission closed and nothing is routable).
+    chosen, _matched = personal.picker_missions(
+        list(personal.missions_for(petition.campaign)),
+        chosen=None,
+        routed=None,
+        query="",
+        country="DE",
+        language="en",
+    )
+    assert {m.pk for m in chosen} == {m.pk for m in missions.values()}
+
+
 def test_the_signer_can_choose_another_mission(client, signer, missions):
     seoul = missions["seoul"]
-    page = client.get(url(signer)).content.decode()
-    assert f'<option value="{missions["berlin"].pk}" selected>' in page
-    assert f'<option value="{seoul.pk}">' in page
-    response = client.get(url(signer), {"mission": str(seoul.pk)})
+    response = client.get(url(signer), {"mission": str(seoul.pk), "q": "Seoul"})
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
     assert "27 Myeongdong 2-gil, Jung-gu" in page
-    assert "I am writing to the Embassy of the People's Republic of China in the Republic" in page
+    assert (
+        "I am writing to the Embassy of the People's Republic of China in the Republic of Korea"
+        in body_of(response.content.decode())
+    )
     assert f'<option value="{seoul.pk}" selected>' in page
     assert f'<input type="hidden" name="mission" value="{seoul.pk}"' in page
     assert "mailto:embassy-kr@mission.example?" in page
+    # The way back to the signer's own mission.
+    assert 'id="back-to-own"' in page
 
 
 def test_a_mission_of_another_government_cannot_be_chosen(client, signer, missions):
@@ -377,7 +421,7 @@ def test_generating_letters_stores_nothing(client, signer, missions):
     assert signer.mission == missions["berlin"]
 
 
-def test_an_unrouted_signer_is_routed_in_memory_only(client, petition, missions, sample):
+def test_an_unrouted_signer_is_routed_in_memory_only(client, petition, missions):
     signature = make_signature(
         petition, mission=None, city="Munich", region="DE-BY", first_name="Hana"
     )
@@ -390,40 +434,62 @@ def test_an_unrouted_signer_is_routed_in_memory_only(client, petition, missions,
     assert row_counts() == before
 
 
-def test_the_sample_in_the_signers_language_is_used(client, petition, missions, sample):
-    korean = Letter.objects.create(campaign=petition.campaign, language="ko")
-    LetterVersion.objects.create(
-        letter=korean,
-        number=1,
-        subject="탈북 난민",
-        body="{{ mission_name }} 대사님께",
-        closing="드림",
+def test_the_letter_is_written_in_the_signers_language(client, petition, missions):
+    signature = make_signature(
+        petition,
+        mission=missions["seoul"],
+        language="ko",
+        first_name="지우",
+        last_name="김",
+        city="서울",
+        region="KR-11",
+        country="KR",
     )
-    signature = make_signature(petition, mission=missions["seoul"], language="ko")
-    page = html.unescape(client.get(url(signature)).content.decode())
-    assert "Embassy of the People's Republic of China in the Republic of Korea 대사님께" in page
+    response = client.get(url(signature))
+    body = body_of(response.content.decode())
+    assert body.startswith("안녕하십니까.")
+    assert "저는 대한민국 서울에 사는 김지우입니다." in body  # family name first
+    assert "“중국 내 탈북 난민에게 안전한 길을”" in body  # the petition's Korean title
+    assert "2026년 9월 24일" in body
+    assert "Your Excellency" not in body and "My name is" not in body
+    page = html.unescape(response.content.decode())
+    assert f'value="{TARGET} 님께 드리는 개인 편지"' in page
     response = client.post(
         url(signature),
         form_data(
             mission=str(missions["seoul"].pk),
             signer_name="김지우",
             subject="탈북 난민",
-            body="강제송환을 중단해 주십시오.",
-            closing="드림",
+            body=body,
+            closing="존경을 담아,",
         ),
     )
     text, _ = pdf_text(response.content)
-    assert "강제송환을 중단해 주십시오." in text
-    assert "김지우" in text
+    flat = " ".join(text.split())
+    assert "저는 대한민국 서울에 사는 김지우입니다." in flat
+    assert "김지우" in flat
 
 
-def test_without_a_sample_letter_the_signer_writes_their_own(client, petition, missions):
-    without_samples(petition)
+@pytest.mark.parametrize("language", ["tlh", "ja"])
+def test_a_language_the_letter_is_not_written_in_gets_the_petitions(
+    client, petition, missions, language
+):
+    # Klingon the site does not speak; Japanese it does, but the letter has no
+    # Japanese translation: a letter half in one language and half in another
+    # would be worse than one in English.
+    signature = make_signature(petition, mission=missions["berlin"], language=language)
+    body = body_of(client.get(url(signature)).content.decode())
+    assert body.startswith("Your Excellency,")
+    assert "I live in Berlin, Germany," in body
+    assert "September 24, 2026" in body
+
+
+def test_without_the_campaigns_sample_letter_the_personal_one_is_there(client, petition, missions):
+    Letter.objects.filter(campaign=petition.campaign, organisation__isnull=True).delete()
     signature = make_signature(petition, mission=missions["berlin"])
     response = client.get(url(signature))
     assert response.status_code == 200
-    page = response.content.decode()
-    assert 'id="no-sample"' in page
+    assert "My name is Ji-woo Kim." in body_of(response.content.decode())
     response = client.post(
         url(signature), form_data(mission=str(missions["berlin"].pk), body="My letter.")
     )
@@ -431,7 +497,7 @@ def test_without_a_sample_letter_the_signer_writes_their_own(client, petition, m
     assert "My letter." in pdf_text(response.content)[0]
 
 
-def test_the_confirmation_page_links_to_the_tool(client, petition, missions, sample):
+def test_the_confirmation_page_links_to_the_tool(client, petition, missions):
     signature = make_signature(petition, mission=missions["berlin"], status="pending")
     confirm = reverse(
         "signatures:confirm", args=[signature.uuid, link_token("confirm", signature.uuid)]
@@ -480,20 +546,18 @@ def test_a_long_letter_is_cut_at_a_word_for_the_mail_program(client, signer, mis
     assert words in html.unescape(page)  # the whole text is offered to paste
 
 
-def test_the_demo_sample_letter_is_addressed_once(client, petition, missions):
-    # The demo's sample letter carries its own head (date, mission name and
-    # address lines); the personal letter prints those itself, once.
+def test_the_personal_letter_is_addressed_once(client, petition, missions):
+    # The personal letter prints the date and the mission's address itself, once.
     signature = make_signature(petition, mission=missions["berlin"])
-    page = client.get(url(signature)).content.decode()
-    match = re.search(r'<textarea name="body"[^>]*>\n(.*?)</textarea>', page, re.S)
-    assert match
-    body = html.unescape(match[1])
-    assert body.startswith("Your Excellency,")
+    body = body_of(client.get(url(signature)).content.decode())
     assert "{{" not in body and "Märkisches" not in body
     response = client.post(url(signature), form_data(mission=str(missions["berlin"].pk), body=body))
     text, _ = pdf_text(response.content)
     assert text.count("Märkisches Ufer 54") == 1
     assert "Your Excellency," in text
+    flat = " ".join(text.split())
+    assert "My name is Ji-woo Kim. I live in Berlin, Germany" in flat
+    assert "names follow" not in flat
 
 
 # --- Small counts ---------------------------------------------------------------------
@@ -501,28 +565,25 @@ def test_the_demo_sample_letter_is_addressed_once(client, petition, missions):
 COUNTING_BODY = "Dear Ambassador,\n\n{{ signatures_mission }} people near your mission signed."
 
 
-@pytest.fixture
-def counting_sample(petition):
-    without_samples(petition)
-    letter = Letter.objects.create(campaign=petition.campaign, language="en")
-    letter.approved_version = LetterVersion.objects.create(
-        letter=letter, number=1, subject="Safe passage", body=COUNTING_BODY, status="approved"
+def counted_in_mail(client, signer, mission) -> str:
+    response = client.post(
+        url(signer), form_data(mission=str(mission.pk), action="email", body=COUNTING_BODY)
     )
-    letter.save()
-    return letter
+    [body] = parse_qs(urlsplit(mailto_of(response.content.decode())).query)["body"]
+    return body
 
 
-def test_one_signer_at_a_mission_reads_fewer_than_five(client, petition, missions, counting_sample):
+def test_one_signer_at_a_mission_reads_fewer_than_five(client, petition, missions):
     # The tool is open to anyone who signs, for any mission: a public surface.
     signer = make_signature(petition, mission=missions["berlin"])
-    page = html.unescape(client.get(url(signer)).content.decode())
-    assert "fewer than 5 people near your mission signed." in page
-    assert "1 people near your mission" not in page
+    body = counted_in_mail(client, signer, missions["berlin"])
+    assert "fewer than 5 people near your mission signed." in body
+    assert "1 people near your mission" not in body
 
 
-def test_five_signers_at_a_mission_read_the_figure(client, petition, missions, counting_sample):
+def test_five_signers_at_a_mission_read_the_figure(client, petition, missions):
     signer = make_signature(petition, mission=missions["berlin"])
     for n in range(4):
         make_signature(petition, mission=missions["berlin"], first_name=f"Other{n}")
-    page = html.unescape(client.get(url(signer)).content.decode())
-    assert "5 people near your mission signed." in page
+    body = counted_in_mail(client, signer, missions["berlin"])
+    assert "5 people near your mission signed." in body

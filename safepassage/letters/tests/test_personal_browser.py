@@ -66,6 +66,17 @@ def test_a_signer_writes_and_downloads_their_own_letter(live_app: LiveApp, petit
             assert mailto.startswith("mailto:embassy-de@mission.example?subject=")
             page.screenshot(path=str(folder / "personal-letter.png"), full_page=True)
 
+            # The picker searches, without any script of ours: a place typed as
+            # people write it finds its mission, and the letter is filled in for it.
+            page.fill("#id_q", "Berlin, Germany")
+            page.click("#search-button")
+            page.wait_for_selector("#search-result")
+            page.select_option("#id_mission", str(berlin.pk))
+            page.click("#mission-button")
+            page.wait_for_selector("#recipient-address")
+            assert "Märkisches Ufer 54" in page.locator("#recipient-address").inner_text()
+            assert "My name is Seo-yeon Lee." in page.input_value("#id_body")
+
             page.fill("#id_signer_name", "Seo-yeon Lee (Berlin)")
             page.fill(
                 "#id_body",

@@ -1,7 +1,9 @@
 """The personal letter tool's page: edit the sample letter, get a PDF or an e-mail.
 
-One page: a small GET form to choose the mission (the sample letter is
-filled in for it), and the letter's form with two buttons, PDF and e-mail.
+One page: a small GET form to choose the mission (it starts at the signer's
+own and searches the others by city, country or place; the sample letter is
+filled in for the one chosen), and the letter's form with two buttons, PDF
+and e-mail.
 It works without JavaScript. Nothing the signer types is stored
 or logged: the text is only in the request and in the answer to it.
 """
@@ -23,7 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from safepassage.directory.models import Mission
-from safepassage.letters import personal
+from safepassage.letters import personal, personal_sample
 from safepassage.lib import geo
 
 
@@ -51,8 +53,14 @@ def _check_fields(value: str) -> str:
 
 
 class MissionForm(forms.Form):
-    """Which mission to write to (GET): the nearest one unless the signer picks another."""
+    """Which mission to write to (GET): the signer's own unless they search and pick another."""
 
+    q = forms.CharField(
+        label=_("Search for another embassy or consulate"),
+        max_length=100,
+        required=False,
+        help_text=_("A city, a country or your place, such as “Waterloo, Ontario” or “서울”."),
+    )
     mission = forms.TypedChoiceField(
         label=_("Send the letter to"),
         coerce=int,
@@ -145,10 +153,10 @@ def edit(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpRes
     if signature is None:
         return render(request, "signatures/link_invalid.html", status=404)
     petition = signature.petition
-    letter = personal.sample_letter(petition, signature.language)
-    language = letter.language if letter else petition.default_language
+    language = personal_sample.letter_language(signature)
     today = timezone.localdate()
     missions = list(personal.missions_for(petition.campaign))
+    routed = personal.nearest_mission(signature)
     status = 200
     if request.method == "POST":
         form = PersonalLetterForm(request.POST, missions=missions)
@@ -156,7 +164,7 @@ def edit(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpRes
         mission = form.chosen_mission() or _mission_of(request.POST, missions)
         draft = None
         if valid:
-            context = personal.merge_context(petition, letter, mission, today)
+            context = personal.merge_context(petition, language, mission, today)
             if request.POST.get("action") != "email":
                 pdf_draft = personal.filled(form.draft(language), context, markdown=True)
                 return _pdf_response(personal.render_pdf(pdf_draft, mission, today), mission)
@@ -164,22 +172,33 @@ def edit(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> HttpRes
         else:
             status = 400
     else:
-        mission = _mission_of(request.GET, missions) or personal.nearest_mission(signature)
-        draft = personal.initial_draft(signature, letter, mission, today)
+        mission = _mission_of(request.GET, missions) or routed
+        draft = personal.initial_draft(signature, mission)
         form = PersonalLetterForm(initial=_initial(draft, mission), missions=missions)
     page_language = getattr(request, "LANGUAGE_CODE", None) or language
+    query = " ".join(str(request.GET.get("q", "")).split())[:100]
+    offered, matched = personal.picker_missions(
+        missions,
+        chosen=mission,
+        routed=routed,
+        query=query,
+        country=signature.country,
+        language=page_language,
+    )
     chooser = MissionForm(
-        initial={"mission": mission.pk if mission else None},
-        missions=missions,
+        initial={"mission": mission.pk if mission else None, "q": query},
+        missions=offered,
         language=page_language,
     )
     page: dict[str, Any] = {
         "petition": petition,
         "campaign": petition.campaign,
-        "has_sample": letter is not None and personal.sample_version(letter) is not None,
         "form": form,
         "chooser": chooser,
         "mission": mission,
+        "routed": routed,
+        "query": query,
+        "matched": matched,
         "recipient": mission.address_block().splitlines() if mission else [],
         "mail_prepared": request.method == "POST" and draft is not None,
         "max_body": personal.MAX_BODY,

