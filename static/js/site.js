@@ -9,3 +9,10 @@ document.querySelectorAll("select[data-submit-on-change]").forEach(function (sel
     select.form.submit();
   });
 });
+
+// A form sent back with errors: move the focus to its summary (role="alert"), so that a
+// screen reader reads it and a keyboard user starts from the list of links to the fields.
+var errorSummary = document.querySelector("[data-error-summary]");
+if (errorSummary) {
+  errorSummary.focus();
+}

@@ -100,6 +100,6 @@ def test_errors_appear_beside_the_fields_and_nothing_typed_is_lost(page, live_ap
     page.wait_for_selector(".error")
     assert page.input_value("#id_first_name") == "Sora"
     assert page.input_value("#id_email") == "sora@@example"
-    assert page.locator("#id_last_name-error").inner_text() == "Please enter your last name."
-    assert "does not look like an e-mail address" in page.locator("#id_email-error").inner_text()
+    assert page.locator("#id_last_name_error").inner_text() == "Please enter your last name."
+    assert "does not look like an e-mail address" in page.locator("#id_email_error").inner_text()
     screenshot(page, "errors")

@@ -268,12 +268,14 @@ def _point(frame: _Frame, point: MapPoint) -> str:
     x, y = frame.tenths(point.longitude, point.latitude)
     kind = _NOT_IN_CLASS.sub("", point.kind)
     radius = _number(max(15, round(30 * frame.width / 960)))
+    label = _text(point.label)
     circle = (
         f'<circle class="wm-point{" " + kind if kind else ""}" cx="{_number(x)}" cy="{_number(y)}"'
-        f' r="{radius}"><title>{_text(point.label)}</title></circle>'
+        f' r="{radius}"><title>{label}</title></circle>'
     )
     href = _safe_href(point.href)
-    return f'<a href="{_text(href)}">{circle}</a>' if href else circle
+    # A link is named by its own label: screen readers do not all read a child's <title>.
+    return f'<a href="{_text(href)}" aria-label="{label}">{circle}</a>' if href else circle
 
 
 def render_svg(
@@ -307,9 +309,12 @@ def render_svg(
     breaks = _breaks(positive) if positive else ()
     size = f"{_number(frame.width * 10)} {_number(frame.height)}"
     label = _text(title or "World map")
+    # A picture (role="img") has no parts a keyboard can reach: a map whose points are links
+    # is a group of them instead (axe's nested-interactive), named by the same label.
+    role = "group" if any(_safe_href(point.href) for point in points) else "img"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="wm-map" viewBox="0 0 {size}"'
-        f' width="{frame.width}" height="{_number(frame.height)}" role="img"'
+        f' width="{frame.width}" height="{_number(frame.height)}" role="{role}"'
         f' aria-label="{label}"><title>{label}</title><style>{_STYLE}</style>',
         f'<path class="wm-sphere" d="{_sphere_path(width)}"/><g class="wm-countries">',
     ]

@@ -123,6 +123,10 @@ def test_points_are_circles_with_escaped_labels_links_and_kinds():
     ]
     links = list(root.iter(f"{SVG}a"))
     assert [link.get("href") for link in links] == ["/embassies/de?x=1&y=2"]
+    assert [link.get("aria-label") for link in links] == [label]
+    # Links inside a picture cannot be reached (axe: nested-interactive): a group holds them.
+    assert root.get("role") == "group"
+    assert parse(render_svg(points=points[1:])).get("role") == "img"
 
 
 def test_the_map_has_north_up_and_east_right():
