@@ -33,6 +33,8 @@ class Rendered:
     text: str
     html: str
     attachments: tuple[Attachment, ...] = ()
+    # Extra headers, e.g. List-Unsubscribe on updates (safepassage.updates).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def render_templates(kind: str, context: dict[str, Any]) -> Rendered:

@@ -20,6 +20,10 @@ class Message(models.Model):
         RSVP_CONFIRM = "rsvp-confirm", _("confirm an RSVP")
         INVITATION = "invitation", _("invitation to a role")
         DELIVERY = "delivery", _("petition delivered by e-mail")
+        # An organiser's update to consenting supporters (safepassage.updates).
+        UPDATE = "update", _("update to supporters")
+        DIRECTORY_PROPOSAL = "directory-proposal", _("directory proposal decided")
+        DIRECTORY_REMINDER = "directory-reminder", _("mission directory data to check")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -82,3 +86,35 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class Undeliverable(models.Model):
+    """An address the mail provider reported as bouncing or complaining: mailed no more.
+
+    Only the keyed hash of the canonical address (lib.emails, under
+    SIGNER_HASH_KEY: the same hash as a signature's or an RSVP's), never the
+    address; the sender withholds every message whose recipient hashes to
+    one of these (docs/mail.md).
+    """
+
+    class Reason(models.TextChoices):
+        BOUNCED = "bounced", _("hard bounce")
+        COMPLAINED = "complained", _("spam complaint")
+
+    email_hash = models.CharField(max_length=64, unique=True, editable=False)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason)
+    # Which provider said so (the anymail ESP name), and when.
+    provider = models.CharField(_("provider"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("undeliverable address")
+        verbose_name_plural = _("undeliverable addresses")
+        constraints = [
+            models.CheckConstraint(
+                name="undeliverable_reason_valid", condition=Q(reason__in=["bounced", "complained"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]} ({self.reason})"

@@ -36,9 +36,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from safepassage.lib import crypto
+from safepassage.lib.emails import InvalidEmail, canonicalize, email_hash
 from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.mail import render
-from safepassage.outbox.models import Message
+from safepassage.outbox.models import Message, Undeliverable
 from safepassage.outbox.pacing import pace
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,15 @@ def _recently_mailed(message: Message, mailed: set[int]) -> bool:
     )
 
 
+def undeliverable(recipient: str) -> bool:
+    """Whether a provider reported this address as bouncing or complaining."""
+    try:
+        digest = email_hash(canonicalize(recipient), settings.SIGNER_HASH_KEY)
+    except InvalidEmail:
+        return False
+    return Undeliverable.objects.filter(email_hash=digest).exists()
+
+
 def _send_one(message: Message, backend: BaseEmailBackend, mailed: set[int]) -> Outcome:
     if message.kind == Message.Kind.SIGNATURE_REPEAT and _recently_mailed(message, mailed):
         return Outcome(Message.Status.WITHHELD, {"last_error": "mailed recently"})
@@ -214,6 +224,9 @@ def _send_one(message: Message, backend: BaseEmailBackend, mailed: set[int]) -> 
         # can never be sent, so stop and wipe rather than retry for ever.
         logger.error("outbox message %s failed: no key decrypts its recipient", message.pk)
         return Outcome(Message.Status.FAILED, {"last_error": "cannot decrypt recipient"})
+    if undeliverable(recipient):
+        # A provider reported a hard bounce or a complaint for it (outbox/bounces.py).
+        return Outcome(Message.Status.WITHHELD, {"last_error": "address undeliverable"})
     message_id = make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "localhost")
     try:
         rendered = render(message)
@@ -224,9 +237,16 @@ def _send_one(message: Message, backend: BaseEmailBackend, mailed: set[int]) -> 
             body=rendered.text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[recipient],
-            headers={"Message-ID": message_id, "Auto-Submitted": "auto-generated"},
+            headers={
+                "Message-ID": message_id,
+                "Auto-Submitted": "auto-generated",
+                **dict(rendered.headers),
+            },
             connection=backend,
         )
+        # Read by a provider's backend (django-anymail) and returned in its bounce and
+        # complaint webhooks; the SMTP backend ignores it.
+        email.metadata = {"outbox": str(message.pk)}  # type: ignore[attr-defined]
         email.attach_alternative(rendered.html, "text/html")
         for attachment in rendered.attachments:
             email.attach(attachment.filename, attachment.content, attachment.mimetype)
