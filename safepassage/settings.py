@@ -13,10 +13,12 @@ from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
-from csp import constants as csp_constants
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.lib import browserpolicy
+from safepassage.lib.browserpolicy import content_security_policy
 from safepassage.lib.env import ConfigurationError, env_bool, env_int, env_list, env_str
+from safepassage.lib.mailprovider import provider_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SAFEPASSAGE_DATA_DIR", str(BASE_DIR / "var")))
@@ -89,6 +91,7 @@ INSTALLED_APPS = [
     "safepassage.letters",
     "safepassage.packets",
     "safepassage.team",
+    "safepassage.updates",
     # Second factor (django-otp: app codes, recovery codes; passkeys) and login lockout.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -107,7 +110,9 @@ MIDDLEWARE = [
     "safepassage.core.middleware.ContentSecurityPolicyMiddleware",
     "safepassage.core.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, made honest: only languages with a catalogue of ours, ?lang=
+    # in the URL first (safepassage/core/language.py).
+    "safepassage.core.language.LanguageMiddleware",
     # Refuses (400) query strings and form or JSON text that is not valid UTF-8 or holds
     # control characters, before anything reads the form; after locale, so the page is translated.
     "safepassage.core.middleware.ValidTextMiddleware",
@@ -209,14 +214,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The coalition's ten languages: petition texts may be written in any of them. The interface
+# is offered in those with a catalogue in locale/ (safepassage.lib.languages); a request for
+# another is answered in English, marked as such, with a visible note (docs/public-site.md).
 LANGUAGES = [
     ("en", _("English")),
     ("ko", _("Korean")),
     ("ja", _("Japanese")),
     ("zh-hans", _("Simplified Chinese")),
+    ("zh-hant", _("Traditional Chinese")),
+    ("es", _("Spanish")),
+    ("pt", _("Portuguese")),
     ("de", _("German")),
     ("fr", _("French")),
-    ("es", _("Spanish")),
+    ("nl", _("Dutch")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
@@ -274,6 +285,11 @@ OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 60, minimum=1)
 # Above this many queued messages a second (a surge of signatures), the worker sends
 # mail with a tenth of a core and leaves the rest to the signers (0: always full speed).
 MAIL_SURGE_RATE = env_int("MAIL_SURGE_RATE", 100, minimum=0)
+# Updates to supporters leave the outbox at most this fast (messages a minute; 0: at once).
+UPDATE_MAIL_PER_MINUTE = env_int("UPDATE_MAIL_PER_MINUTE", 600, minimum=0)
+# Optional: send through a provider with django-anymail instead of SMTP (docs/mail.md).
+MAIL_PROVIDER = env_str("MAIL_PROVIDER")
+EMAIL_BACKEND, ANYMAIL = provider_settings(MAIL_PROVIDER, EMAIL_BACKEND)
 
 # Signing.
 SIGNATURE_CONFIRM_DAYS = env_int("SIGNATURE_CONFIRM_DAYS", 7, minimum=1)
@@ -297,6 +313,10 @@ THROTTLE_STORE = env_str("THROTTLE_STORE", "cache" if REDIS_URL else "database")
 if THROTTLE_STORE not in ("cache", "database"):
     raise ConfigurationError("THROTTLE_STORE must be 'cache' or 'database'")
 REPEAT_MAIL_MINUTES = env_int("REPEAT_MAIL_MINUTES", 10, minimum=0)
+# The directory's freshness (docs/directory.md): a mission's address older than this many
+# months needs checking; its coordinator is reminded at most once per this many days.
+DIRECTORY_ADDRESS_MAX_AGE_MONTHS = env_int("DIRECTORY_ADDRESS_MAX_AGE_MONTHS", 12, minimum=1)
+DIRECTORY_REMINDER_DAYS = env_int("DIRECTORY_REMINDER_DAYS", 30, minimum=1)
 # Bot resistance (signatures.botcheck): the proof of work's largest number (the browser
 # tries half of them on average), how long a challenge stays valid, and the signing rate
 # per petition (submissions per minute) above which "automatic" petitions require it.
@@ -332,51 +352,9 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
 LANGUAGE_COOKIE_NAME = "__Host-language" if HTTPS else "django_language"
 LANGUAGE_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
-# Content-Security-Policy on every response (django-csp; docs/security.md, "Browser
-# hardening"). Scripts and styles come from our own static files; an inline <script> or
-# <style> runs only with this request's nonce ({{ request.csp_nonce }}), and no page may
-# use style="..." or on...="..." attributes. A view that may be framed later (an embed)
-# loosens frame-ancestors for itself alone with csp.decorators.csp_update and
-# django.views.decorators.clickjacking.xframe_options_exempt.
-CONTENT_SECURITY_POLICY: dict[str, Any] = {
-    "DIRECTIVES": {
-        "default-src": [csp_constants.SELF],
-        "script-src": [csp_constants.SELF, csp_constants.NONCE],
-        "style-src": [csp_constants.SELF, csp_constants.NONCE],
-        "img-src": [csp_constants.SELF],
-        "object-src": [csp_constants.NONE],
-        "base-uri": [csp_constants.NONE],
-        "form-action": [csp_constants.SELF],
-        "frame-ancestors": [csp_constants.NONE],
-        "upgrade-insecure-requests": HTTPS,
-    }
-}
-# Powerful browser features no page of ours uses, refused for our pages and anything
-# they might embed (safepassage.core.middleware). WebAuthn (passkeys) stays allowed for
-# our own origin; "find your nearest mission" asks for a place name, never the position.
-PERMISSIONS_POLICY: dict[str, list[str]] = {
-    "accelerometer": [],
-    "autoplay": [],
-    "browsing-topics": [],
-    "camera": [],
-    "display-capture": [],
-    "encrypted-media": [],
-    "geolocation": [],
-    "gyroscope": [],
-    "hid": [],
-    "idle-detection": [],
-    "magnetometer": [],
-    "microphone": [],
-    "midi": [],
-    "payment": [],
-    "picture-in-picture": [],
-    "publickey-credentials-create": ["self"],
-    "publickey-credentials-get": ["self"],
-    "screen-wake-lock": [],
-    "serial": [],
-    "usb": [],
-    "xr-spatial-tracking": [],
-}
+# Content-Security-Policy and Permissions-Policy on every response (lib/browserpolicy.py).
+CONTENT_SECURITY_POLICY = content_security_policy(HTTPS)
+PERMISSIONS_POLICY = browserpolicy.PERMISSIONS_POLICY
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 LOGIN_URL = "accounts:login"

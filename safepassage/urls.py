@@ -26,6 +26,8 @@ urlpatterns = [
     path("missions/", include("safepassage.directory.urls")),
     path("deliveries/", include("safepassage.deliveries.urls")),
     path("exports/", include("safepassage.exports.urls")),
+    path("mail/", include("safepassage.outbox.urls")),
+    path("", include("safepassage.updates.urls")),
     path("", include("safepassage.reports.urls")),
     path("", include("safepassage.events.urls")),
     path("", include("safepassage.letters.urls")),

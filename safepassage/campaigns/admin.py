@@ -3,6 +3,10 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from safepassage.accounts.admin_mixins import CampaignScopedAdmin, scope_campaign_ids
 from safepassage.campaigns.models import Campaign, Organisation, Petition, PetitionText
@@ -54,6 +58,25 @@ class CampaignAdmin(CampaignScopedAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["organisations"]
     inlines = [PetitionInline]
+    readonly_fields = ["opening_checklist"]
+
+    @admin.display(description=_("ready to open for signing?"))
+    def opening_checklist(self, obj: Campaign | None) -> SafeString:
+        """What is missing before the status can be set to open (Campaign.opening_problems)."""
+        if obj is None or obj.pk is None:
+            return format_html("{}", gettext("Save the campaign with a petition first."))
+        if obj.status == Campaign.Status.OPEN:
+            return format_html("{}", gettext("Open."))
+        problems = obj.opening_problems()
+        if not problems:
+            return format_html(
+                '<span id="opening-ready">{}</span>',
+                gettext("Ready: set the status to open and save."),
+            )
+        return format_html(
+            '<ul id="opening-problems">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((problem,) for problem in problems)),
+        )
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return bool(request.user.is_superuser)

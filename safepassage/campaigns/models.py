@@ -12,9 +12,10 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from safepassage.campaigns.signals import campaign_opening
 from safepassage.lib import geo
 from safepassage.lib.markdown import render_markdown
 
@@ -69,6 +70,14 @@ class Campaign(models.Model):
     organisations = models.ManyToManyField(
         Organisation, verbose_name=_("member organisations"), related_name="campaigns", blank=True
     )
+    letters_four_eyes = models.BooleanField(
+        _("four-eyes approval of letters"),
+        default=False,
+        help_text=_(
+            "When on, whoever wrote a version of a letter cannot approve it: another "
+            "organiser must. Leave it off only if the campaign has a single organiser."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -93,6 +102,50 @@ class Campaign(models.Model):
             raise ValidationError(
                 {"day_of_action": _("The day of action must fall in the campaign's year.")}
             )
+        if self.status == self.Status.OPEN and not self.was_open():
+            problems = self.opening_problems()
+            if problems:
+                raise ValidationError({"status": problems})
+
+    def was_open(self) -> bool:
+        """Whether the stored campaign is open already (opening checks run on the way in)."""
+        if self.pk is None:
+            return False
+        stored = Campaign.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+        return stored == self.Status.OPEN
+
+    def opening_problems(self) -> list[str]:
+        """Why the campaign cannot open for signing yet; empty when it can.
+
+        Each petition needs its text in its default language; the apps above
+        add theirs through ``campaign_opening`` (the directory: an open
+        mission of the target government to deliver to).
+        """
+        problems: list[str] = []
+        petitions = list(self.petitions.prefetch_related("texts")) if self.pk else []
+        if not petitions:
+            problems.append(gettext("Add a petition to the campaign first."))
+        for petition in petitions:
+            languages = {text.language for text in petition.texts.all()}
+            if petition.default_language not in languages:
+                problems.append(
+                    gettext(
+                        "The petition %(petition)s has no text in its default language "
+                        "(%(language)s): add one on the petition's page."
+                    )
+                    % {"petition": petition.slug, "language": petition.default_language}
+                )
+        for _receiver, answer in campaign_opening.send(sender=Campaign, campaign=self):
+            problems.extend(answer or [])
+        return problems
+
+    def open_for_signing(self) -> None:
+        """Open the campaign, or raise ValidationError saying what is missing."""
+        problems = [] if self.was_open() else self.opening_problems()
+        if problems:
+            raise ValidationError(problems)
+        self.status = self.Status.OPEN
+        self.save(update_fields=["status"])
 
 
 def count_cache_key(petition_id: int) -> str:

@@ -10,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 
 from safepassage.accounts.retention import drop_old_sign_in_hashes
 from safepassage.deliveries.emailing import sync_email_deliveries
+from safepassage.directory.freshness import send_reminders as remind_directory_checks
 from safepassage.directory.routing import route_pending
 from safepassage.events.services import expire_pending_rsvps
 from safepassage.reports.stats import refresh_all_stats
@@ -44,4 +45,5 @@ def housekeeping() -> dict[str, int]:
         "expired_rsvps": expire_pending_rsvps(),
         "stats_refreshed": refresh_all_stats(),
         "email_deliveries_synced": sum(sync_email_deliveries().values()),
+        "directory_reminders_queued": remind_directory_checks(),
     }

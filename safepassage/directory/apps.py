@@ -7,4 +7,7 @@ class DirectoryConfig(AppConfig):
     verbose_name = _("Mission directory")
 
     def ready(self) -> None:
-        from safepassage.directory import receivers  # noqa: F401  (routes confirmed signatures)
+        from safepassage.directory import (
+            mail,  # noqa: F401  (registers the directory's mails)
+            receivers,  # noqa: F401  (routes confirmed signatures)
+        )

@@ -42,6 +42,16 @@ def validate_partial_date(value: str) -> None:
         )
 
 
+# Countries whose addresses write the postcode after the city ("Toronto ON M5V 1A1").
+_POSTCODE_AFTER_CITY = frozenset(
+    {"AU", "BR", "CA", "GB", "IE", "IN", "KR", "NZ", "SG", "TW", "US", "ZA"}
+)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s\-]+", "", text).casefold()
+
+
 class MissionQuerySet(models.QuerySet["Mission"]):
     def open(self) -> MissionQuerySet:
         return self.filter(status=Mission.Status.OPEN)
@@ -96,6 +106,10 @@ class Mission(models.Model):
     source = models.TextField(_("source"), help_text=_("URLs or dataset the values come from."))
     source_date = models.DateField(_("date of the source"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Filled from accepted proposals (directory/verification.py).
+    delivery_hours = models.TextField(_("opening hours for deliveries"), blank=True)
+    accessibility = models.TextField(_("accessibility notes for a vigil"), blank=True)
+    last_verified = models.DateField(_("last verified"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = MissionQuerySet.as_manager()
@@ -148,12 +162,25 @@ class Mission(models.Model):
     def has_coordinates(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
+    def address_lines(self) -> list[str]:
+        """The postal address, with the postcode once: added only where it is not written.
+
+        Many addresses already carry their postcode ("Chicago, IL 60610"); the
+        separate field then adds nothing. Where it is missing, it goes on a line
+        with the city, after it or before it as the host country writes them.
+        """
+        lines = [line.strip() for line in self.postal_address.splitlines() if line.strip()]
+        code = self.postcode.strip()
+        if not code or _compact(code) in _compact(" ".join(lines)):
+            return lines if lines else [self.city] if self.city else []
+        written = " ".join(lines).casefold()
+        city = self.city if self.city and self.city.casefold() not in written else ""
+        parts = (city, code) if self.host_country in _POSTCODE_AFTER_CITY else (code, city)
+        return [*lines, " ".join(part for part in parts if part)]
+
     def address_block(self) -> str:
         """The lines to write on an envelope, ending with the host country."""
-        lines = [self.name]
-        lines += [line.strip() for line in self.postal_address.splitlines() if line.strip()]
-        if not self.postal_address.strip():
-            lines.append(" ".join(part for part in (self.postcode, self.city) if part))
+        lines = [self.name, *self.address_lines()]
         lines.append(geo.country_name(self.host_country).upper())
         return "\n".join(line for line in lines if line)
 
@@ -203,3 +230,12 @@ def _reroute_when_gone(sender: type[Mission], instance: Mission, **kwargs: objec
     )
     if gone:
         Signature.objects.filter(mission=instance).update(placement="")
+
+
+# The proposals and per-field verifications live in their own module.
+from safepassage.directory.proposals import (  # noqa: E402, F401
+    DirectoryNotice,
+    MissionFieldVerification,
+    Proposal,
+    ProposedValue,
+)

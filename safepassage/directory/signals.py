@@ -13,3 +13,9 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 signatures_rerouted = Signal()
+
+# ``planned_missions(campaign)``: each receiver returns the ids of the missions
+# the campaign plans to deliver to (``team/receivers.py``: its deliveries not
+# done yet); directory/freshness.py asks it, since the directory sits below
+# the apps that plan deliveries.
+planned_missions = Signal()

@@ -45,6 +45,7 @@ from safepassage.lib.smallcounts import public_count
 from safepassage.reports import archive, charts
 from safepassage.reports.models import AfterActionReport
 from safepassage.reports.stats import refresh_stats, stats_for
+from safepassage.signatures.embeds import embed_partners
 
 SNAPSHOT_VERSION = 1
 MAP_WIDTH = 680
@@ -187,7 +188,8 @@ def build_data(campaign: Campaign, *, refresh: bool = False) -> dict[str, Any]:
         "as_of": stats.refreshed_at.astimezone(dt.UTC).isoformat(),
         "totals": {
             "signatures": stats.total,
-            "paper": stats.paper,
+            "paper": stats.paper_total,  # all of them; those with names are in "signatures"
+            "paper_apart": stats.paper,  # legacy tallies, counted apart from "signatures"
             "countries": stats.countries,
             "missions_reached": stats.missions_reached,
             "unrouted": stats.unrouted,
@@ -199,6 +201,8 @@ def build_data(campaign: Campaign, *, refresh: bool = False) -> dict[str, Any]:
         },
         "per_day": dict(sorted(stats.per_day.items())),
         "by_country": [[code, n] for code, n in by_country],
+        "by_collector": stats.collectors(),  # adds up to totals["paper"]
+        "by_embed_partner": embed_partners(stats),  # part of totals["signatures"]
         "missions": missions,
         "events": events,
         "photos": _photos(campaign),
@@ -291,6 +295,12 @@ def still_published_photos(campaign: Campaign, frozen: dict[str, Any]) -> list[i
 # --- What the templates show ----------------------------------------------------------
 
 
+def _worth_a_row(row: dict[str, Any]) -> bool:
+    """Signatures, or a delivery that went beyond "planned", or a response."""
+    planned_at_most = row["status"] in ("", Delivery.Status.PLANNED)
+    return bool(row["signatures"] > 0 or not planned_at_most or row["responses"])
+
+
 def _status_label(status: str) -> str:
     if not status:
         return _("nothing planned")
@@ -359,6 +369,10 @@ def present(
     missions.sort(
         key=lambda row: (-row["shown"].rank, row["country"], row["city"], row["name"], row["key"])
     )
+    # One row per mission with signatures or a recorded delivery or response; the others
+    # (no signatures, at most a delivery planned) are one line under the table.
+    listed = [row for row in missions if _worth_a_row(row)]
+    quiet = [row for row in missions if not _worth_a_row(row)]
     events = [
         {
             "city": city["city"],
@@ -383,6 +397,8 @@ def present(
         "day_of_action": dt.date.fromisoformat(data["campaign"]["day_of_action"]),
         "as_of": dt.datetime.fromisoformat(data["as_of"]),
         "totals": totals,
+        "by_collector": data.get("by_collector", []),  # not in older snapshots
+        "by_embed_partner": data.get("by_embed_partner", []),  # nor in these
         "map_svg": _svg(
             svgmap.render_svg(
                 shading=by_country,
@@ -399,7 +415,9 @@ def present(
             )
         ),
         "countries": countries,
-        "missions": missions,
+        "missions": listed,
+        "missions_quiet": len(quiet),
+        "missions_quiet_planned": sum(1 for row in quiet if row["status"]),
         "events": events,
         "photos": photos,
         "refusals": [m for m in missions if m["status"] == Delivery.Status.REFUSED],

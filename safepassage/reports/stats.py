@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign
 from safepassage.directory import tallies
-from safepassage.signatures.counter import confirmed_before
+from safepassage.signatures.counter import confirmed_before, embed_totals, paper_totals
 from safepassage.signatures.models import CampaignStats, PaperTally
 
 
@@ -57,7 +57,7 @@ def by_petition(campaign: Campaign, until: dt.datetime) -> dict[str, int]:
 
 
 def paper_signatures(campaign: Campaign) -> int:
-    """Signatures of the campaign collected on paper, counted apart (PaperTally)."""
+    """Legacy paper tallies of the campaign: counts without names, apart (PaperTally)."""
     rows = PaperTally.objects.filter(petition__campaign=campaign)
     return int(rows.aggregate(n=Sum("count"))["n"] or 0)
 
@@ -95,6 +95,7 @@ def refresh_stats(campaign: Campaign) -> CampaignStats:
     parts = breakdown(campaign)
     countries = summed(parts.values(), "countries")
     missions = {pk: n for pk, n in summed(parts.values(), "missions").items() if pk}
+    on_paper, by_collector = paper_totals(campaign.pk)
     values = {
         "breakdown": parts,
         "total": sum(countries.values()),
@@ -106,6 +107,9 @@ def refresh_stats(campaign: Campaign) -> CampaignStats:
         "countries": sum(1 for n in countries.values() if n > 0),
         "missions_reached": sum(1 for n in missions.values() if n > 0),
         "paper": paper_signatures(campaign),
+        "on_paper": on_paper,
+        "by_collector": by_collector,
+        "by_embed_partner": embed_totals(campaign.pk),
         "refreshed_at": timezone.now(),
     }
     try:

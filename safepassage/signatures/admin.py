@@ -15,6 +15,7 @@ from safepassage.campaigns.models import Petition
 from safepassage.signatures import counter, moderation, services
 from safepassage.signatures.models import (
     CampaignStats,
+    EmbedOrigin,
     Erasure,
     ModerationAction,
     ModerationEntry,
@@ -43,6 +44,7 @@ SIGNATURE_FIELDS = (
     "petition", "status", "first_name", "last_name", "city", "region", "country",
     "publish_name", "contact", "language", "consent_version", "consent_hash",
     "review_reason", "name_withheld", "created_at", "confirmed_at",
+    "channel", "source", "collected_by", "sheet", "embed_partner",
 )  # fmt: skip
 
 
@@ -56,7 +58,9 @@ class SignatureAdmin(CampaignScopedAdmin):
         "pk", "petition", "first_name", "last_name", "city", "region", "country",
         "status", "publish_name", "name_withheld", "contact", "review_reason", "created_at",
     ]  # fmt: skip
-    list_filter = ["status", "petition", "contact", "publish_name", "name_withheld", "country"]
+    list_filter = [
+        "status", "petition", "channel", "contact", "publish_name", "name_withheld", "country",
+    ]  # fmt: skip
     list_select_related = ["petition"]
     search_fields = ["first_name", "last_name", "city"]
     fields = SIGNATURE_FIELDS
@@ -210,6 +214,7 @@ class CampaignStatsAdmin(OrganisersReadOnly):
     list_display = (
         "campaign",
         "total",
+        "on_paper",
         "paper",
         "countries",
         "missions_reached",
@@ -217,5 +222,16 @@ class CampaignStatsAdmin(OrganisersReadOnly):
         "counted_until",
     )
     list_select_related = ("campaign",)
-    fields = list_display
-    readonly_fields = list_display
+    fields = (*list_display, "by_collector", "by_embed_partner")
+    readonly_fields = fields
+
+
+@admin.register(EmbedOrigin)
+class EmbedOriginAdmin(CampaignScopedAdmin):
+    """Partner sites that may frame a campaign's signing form (signatures/embeds.py)."""
+
+    campaign_lookup = "campaign"
+    list_display = ("origin", "organisation", "campaign", "created_at")
+    list_filter = ("campaign", "organisation")
+    list_select_related = ("campaign", "organisation")
+    fields = ("campaign", "organisation", "origin")

@@ -5,4 +5,5 @@ class SignaturesConfig(AppConfig):
     name = "safepassage.signatures"
 
     def ready(self) -> None:
-        from safepassage.signatures import mail  # noqa: F401  (registers the signer's mails)
+        # Registers the signer's mails; counts bounced confirmation mails (outbox signal).
+        from safepassage.signatures import bounces, mail  # noqa: F401

@@ -15,12 +15,13 @@ refresh recounts everything anyway.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from safepassage.campaigns.models import (
     PETITION_CACHE_SECONDS,
@@ -63,9 +64,47 @@ def counted_now(petition_id: int) -> int:
 
 
 def paper_count(petition_id: int) -> int:
-    """Signatures of the petition collected on paper, counted apart (PaperTally)."""
+    """Legacy paper tallies of the petition: counts without names, apart from signatures.
+
+    Paper signatures with names are signatures (``channel="paper"``) and are
+    in the confirmed count already.
+    """
     total = PaperTally.objects.filter(petition_id=petition_id).aggregate(n=Sum("count"))["n"]
     return int(total or 0)
+
+
+def paper_totals(campaign_id: int) -> tuple[int, dict[str, int]]:
+    """The campaign's counted paper signatures, and every paper signature by who collected it.
+
+    The second figure adds the legacy tallies under their source, so its
+    values add up to the counted paper signatures plus the tallies: all that
+    was collected on paper.
+    """
+    by_collector: Counter[str] = Counter()
+    signatures = Signature.objects.counted().filter(
+        petition__campaign_id=campaign_id, channel=Signature.Channel.PAPER
+    )
+    for collected_by, n in (
+        signatures.values_list("collected_by").annotate(n=Count("pk")).order_by()
+    ):
+        by_collector[collected_by] += int(n)
+    on_paper = sum(by_collector.values())
+    tallies = PaperTally.objects.filter(petition__campaign_id=campaign_id)
+    for source, n in tallies.values_list("source").annotate(n=Sum("count")).order_by():
+        by_collector[source] += int(n or 0)
+    return on_paper, dict(sorted(by_collector.items()))
+
+
+def embed_totals(campaign_id: int) -> dict[str, int]:
+    """{organisation pk: count} of the campaign's counted signatures made through embeds."""
+    rows = (
+        Signature.objects.counted()
+        .filter(petition__campaign_id=campaign_id, embed_partner__isnull=False)
+        .values_list("embed_partner_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {str(partner): int(n) for partner, n in rows}
 
 
 def forget(petition_id: int) -> None:

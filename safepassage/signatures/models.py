@@ -11,7 +11,16 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.campaigns.models import Petition
+from safepassage.campaigns.models import Organisation, Petition
+from safepassage.signatures.embeds import EmbedOrigin
+from safepassage.signatures.guards import LimitCounter, UsedChallenge
+from safepassage.signatures.paper import PaperDuplicate, PaperTally
+
+__all__ = [
+    "CampaignStats", "EmbedOrigin", "Erasure", "LimitCounter", "ModerationAction",
+    "ModerationEntry",
+    "PaperDuplicate", "PaperTally", "Signature", "SignatureQuerySet", "UsedChallenge",
+]  # fmt: skip
 
 
 class SignatureQuerySet(models.QuerySet["Signature"]):
@@ -25,7 +34,8 @@ class Signature(models.Model):
 
     The e-mail address itself is not a column: only its keyed hash (for the
     one-signature-per-person constraint) and, when the signer agreed to be
-    contacted, an encrypted copy.
+    contacted, an encrypted copy. A paper signature without an address has a
+    row key of its own in place of the hash (``channel``; signatures/paper.py).
     """
 
     class Status(models.TextChoices):
@@ -44,6 +54,12 @@ class Signature(models.Model):
         COUNT_ONLY = "count", _("Only count my signature")
         UPDATES = "updates", _("Also send me updates about this campaign")
         CONTACT = "contact", _("Also let the coalition contact me")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("signed online")
+        IMPORT = "import", _("imported from another online list")
+        # Collected on paper (safepassage.signatures.paper): who collected it and where.
+        PAPER = "paper", _("collected on paper")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
@@ -85,6 +101,16 @@ class Signature(models.Model):
     # Blank: signed online. Otherwise where an imported signature was collected,
     # e.g. "paper: Washington vigil 2026" (safepassage.exports.importer).
     source = models.CharField(_("source"), max_length=200, blank=True, editable=False)
+    channel = models.CharField(
+        _("channel"), max_length=6, choices=Channel, default=Channel.ONLINE, editable=False
+    )
+    # Paper signatures only: the partner who collected it, the sheet or page it is on.
+    collected_by = models.CharField(_("collected by"), max_length=200, blank=True, editable=False)
+    sheet = models.CharField(_("sheet or page"), max_length=100, blank=True, editable=False)
+    # Signed online through a partner's embedded form (signatures/embeds.py): that partner.
+    embed_partner = models.ForeignKey(
+        Organisation, models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     # True: still counted, but name, city and region never go into a packet; set
     # and cleared only through moderation (safepassage.signatures.moderation).
     name_withheld = models.BooleanField(_("name withheld by moderation"), default=False)
@@ -127,6 +153,23 @@ class Signature(models.Model):
                 name="signature_placement_valid",
                 condition=Q(placement__in=["", "city", "region", "country", "none"]),
             ),
+            # Online rows have no source; imported and paper rows name theirs and were
+            # confirmed by the organiser's declaration; only paper rows say who
+            # collected them (and must), and on which sheet.
+            models.CheckConstraint(
+                name="signature_channel_valid",
+                condition=Q(channel="online", source="")
+                | Q(channel__in=["import", "paper"], status="confirmed") & ~Q(source=""),
+            ),
+            models.CheckConstraint(
+                name="signature_paper_collected_by",
+                condition=Q(channel="paper") & ~Q(collected_by="")
+                | ~Q(channel="paper") & Q(collected_by="", sheet=""),
+            ),
+            models.CheckConstraint(
+                name="signature_embed_online",
+                condition=Q(embed_partner__isnull=True) | Q(channel="online"),
+            ),
         ]
         indexes = [
             # counter.confirmed_count() and every per-petition count.
@@ -150,6 +193,12 @@ class Signature(models.Model):
             ),
             # moderation.invalidate(domain=...) finds one domain's signatures of a petition.
             models.Index(fields=["petition", "email_domain_hash"], name="signature_domain_idx"),
+            # Paper signatures (few): their totals per partner and the duplicate search.
+            models.Index(
+                fields=["petition", "collected_by"],
+                condition=Q(channel="paper"),
+                name="signature_paper_idx",
+            ),
             # The live counter adds the signatures confirmed since the worker's last
             # count (signatures.counter): a short range of this index, never the table.
             models.Index(
@@ -194,41 +243,6 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.petition_id}:{self.email_hash[:12]}"
-
-
-class PaperTally(models.Model):
-    """Paper signatures without an e-mail address, counted apart from signatures.
-
-    Without an address a person cannot be told apart from another of the same
-    name, so these are never Signature rows: an import adds up how many people
-    of one place signed one list (safepassage.exports.importer) and keeps no names.
-    """
-
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="paper_tallies")
-    source = models.CharField(_("source"), max_length=200)
-    country = models.CharField(_("country"), max_length=2)
-    region = models.CharField(_("state or province"), max_length=100, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    count = models.PositiveIntegerField(_("number of signatures"))
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("imported by"),
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-
-    class Meta:
-        verbose_name = _("paper tally")
-        verbose_name_plural = _("paper tallies")
-        constraints = [
-            models.CheckConstraint(name="paper_tally_count_positive", condition=Q(count__gte=1)),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.petition_id}: {self.count} ({self.source})"
 
 
 MODERATION_MARKER = "invalidated by moderation #"
@@ -333,66 +347,6 @@ class ModerationEntry(models.Model):
         return f"{self.action_id}:{self.signature_id}"
 
 
-class UsedChallenge(models.Model):
-    """A proof-of-work challenge that a submission has already used (signatures.botcheck).
-
-    One solution must not vouch for many submissions: the signing writer
-    inserts the challenge in the same transaction as the signature, and the
-    unique constraint (not a cache that load could evict) tells it a replay.
-    Nothing here points to a signature; housekeeping deletes a row once its
-    challenge has expired, as it can then no longer be accepted anyway.
-    """
-
-    # sha256 hex of the challenge's salt and number: random, says nothing about anyone.
-    challenge = models.CharField(max_length=64, unique=True)
-    # Unix time after which the challenge is refused anyway (from its salt).
-    expires = models.BigIntegerField(db_index=True)
-
-    class Meta:
-        verbose_name = _("used bot challenge")
-        verbose_name_plural = _("used bot challenges")
-
-    def __str__(self) -> str:
-        return self.challenge
-
-
-class LimitCounter(models.Model):
-    """How many submissions one key made in one window: the signing limits without Redis.
-
-    The signing writer adds a batch's hits with one upsert per batch
-    (signatures.throttle.count_in_database) in the batch's own transaction,
-    so the counts hold across processes and no load can evict them, unlike a
-    per-process cache. Keys are keyed hashes (of an address, a network, an
-    e-mail domain) prefixed with the petition's id; nothing here names
-    anyone. Housekeeping deletes windows that have ended
-    (throttle.prune_counters). With REDIS_URL set the counts live in Redis
-    instead and this table stays empty (docs/security.md, "Signing abuse").
-    """
-
-    scope = models.CharField(max_length=10)
-    key = models.CharField(max_length=100)
-    # Unix time at which the window began (a multiple of THROTTLE_WINDOW_SECONDS).
-    window_start = models.BigIntegerField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("signing limit counter")
-        verbose_name_plural = _("signing limit counters")
-        constraints = [
-            # The upsert's conflict target: one row per key and window.
-            models.UniqueConstraint(
-                fields=["scope", "key", "window_start"], name="limit_counter_one_per_window"
-            ),
-        ]
-        indexes = [
-            # throttle.prune_counters deletes by window.
-            models.Index(fields=["window_start"], name="limit_counter_window_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope}:{self.window_start}"
-
-
 class CampaignStats(models.Model):
     """Cached aggregates of a campaign's signatures, read by the public pages.
 
@@ -426,8 +380,17 @@ class CampaignStats(models.Model):
     per_day = models.JSONField(_("signatures per day"), default=dict)
     countries = models.PositiveIntegerField(_("countries"), default=0)
     missions_reached = models.PositiveIntegerField(_("missions reached"), default=0)
-    # Signatures collected on paper, when the signatures app records them (PaperTally).
-    paper = models.PositiveIntegerField(_("paper signatures"), default=0)
+    # Legacy paper tallies (PaperTally): counts without names, apart from ``total``.
+    paper = models.PositiveIntegerField(_("paper signatures counted apart"), default=0)
+    # Counted paper signatures (channel "paper"): part of ``total``.
+    on_paper = models.PositiveIntegerField(_("paper signatures with names"), default=0)
+    # {collected by: count} over on_paper and paper together (tallies by their source).
+    by_collector = models.JSONField(_("paper signatures by who collected them"), default=dict)
+    # {organisation pk: count} of counted signatures made through partners' embedded forms.
+    by_embed_partner = models.JSONField(_("signatures by embedding partner"), default=dict)
+    # Confirmation mails the provider reported as hard bounces (signatures/bounces.py):
+    # counted as the reports arrive, never recounted by refresh_stats.
+    confirm_bounces = models.PositiveIntegerField(_("confirmation mails bounced"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed"), default=timezone.now)
 
     class Meta:
@@ -448,3 +411,13 @@ class CampaignStats(models.Model):
     def grand_total(self) -> int:
         """Online and paper signatures together."""
         return self.total + self.paper
+
+    def collectors(self) -> list[list[str | int]]:
+        """[[collected by, count], ...], largest first: the paper total by who collected it."""
+        rows = sorted(self.by_collector.items(), key=lambda item: (-int(item[1]), item[0]))
+        return [[name, int(n)] for name, n in rows]
+
+    @property
+    def paper_total(self) -> int:
+        """Every signature collected on paper: with names (in ``total``) and legacy counts."""
+        return self.on_paper + self.paper

@@ -6,7 +6,7 @@ they are. The signing form comes first: it is the busiest page.
 
 from django.urls import path
 
-from safepassage.signatures.views import moderation, signing
+from safepassage.signatures.views import embed, embed_team, moderation, share, signing
 
 app_name = "signatures"
 
@@ -16,8 +16,14 @@ urlpatterns = [
     path("p/<slug:slug>/resend/", signing.resend, name="resend"),
     path("p/<slug:slug>/count.json", signing.count, name="count"),
     path("p/<slug:slug>/challenge.json", signing.challenge, name="challenge"),
+    # The share card's picture (Open Graph), and the form partners embed in an iframe.
+    path("p/<slug:slug>/share.png", share.image, name="share_image"),
+    path("embed/p/<slug:slug>/", embed.sign, name="embed"),
+    path("embed/p/<slug:slug>/thanks/", embed.thanks, name="embed_thanks"),
     path("s/<uuid:signature_uuid>/confirm/<str:token>/", signing.confirm, name="confirm"),
     path("s/<uuid:signature_uuid>/withdraw/<str:token>/", signing.withdraw, name="withdraw"),
+    # The embed snippet and the partners' origins, for organisers and partner editors.
+    path("team/<slug:campaign>/embed/", embed_team.index, name="embed_snippet"),
     # The organisers' moderation page.
     path("team/<slug:campaign>/moderation/", moderation.index, name="moderation"),
     path(

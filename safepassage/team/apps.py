@@ -9,4 +9,7 @@ class TeamConfig(AppConfig):
     verbose_name = _("Team")
 
     def ready(self) -> None:
-        from safepassage.team import mail  # noqa: F401  (registers the invitation mail)
+        from safepassage.team import (
+            mail,  # noqa: F401  (registers the invitation mail)
+            receivers,  # noqa: F401  (missions with planned deliveries)
+        )

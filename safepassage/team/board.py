@@ -13,6 +13,7 @@ from safepassage.accounts.models import Assignment, Role
 from safepassage.accounts.permissions import fold_city, fold_country
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries.models import Delivery
+from safepassage.directory.freshness import BOARD_DAYS, freshness_of
 from safepassage.directory.models import Mission
 from safepassage.events.models import Event
 
@@ -30,6 +31,8 @@ class BoardRow:
     events: list[Event] = field(default_factory=list)
     coordinators: list[str] = field(default_factory=list)
     delivery: Delivery | None = None
+    # From D-30: "missing" or "stale" when the mission's address needs checking.
+    address_check: str = ""
 
     @property
     def outcome(self) -> str:
@@ -122,4 +125,10 @@ def build_board(campaign: Campaign) -> Board:
                 delivery=deliveries.get(mission.pk),
             )
         )
+    today = timezone.localdate()
+    if (campaign.day_of_action - today).days <= BOARD_DAYS:
+        states = freshness_of([row.mission for row in rows], today)
+        for row in rows:
+            if states[row.mission.pk].state != "verified":
+                row.address_check = states[row.mission.pk].state
     return Board(campaign=campaign, rows=rows, elsewhere=elsewhere, generated_at=timezone.now())

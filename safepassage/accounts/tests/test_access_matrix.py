@@ -21,6 +21,7 @@ the campaign). The one-object pages use the objects of ``world.furnish``.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
+from PIL import Image
 
 from safepassage.accounts import permissions
 from safepassage.accounts.tests.world import (
@@ -46,7 +48,9 @@ from safepassage.accounts.tests.world import (
     furnish,
 )
 from safepassage.deliveries import permissions as delivery_permissions
+from safepassage.directory import verification
 from safepassage.events import permissions as event_permissions
+from safepassage.lib import uploads
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +102,22 @@ def admin_changelist(app: str, model: str) -> Callable[[World], str | None]:
     return build
 
 
+def _proposal(w: World) -> Any:
+    """Coordinator A's proposal for the Washington embassy, with a photo (made once)."""
+    if "proposal" not in w.things:
+        out = io.BytesIO()
+        Image.new("RGB", (8, 8), "blue").save(out, "JPEG")
+        w.things["proposal"] = verification.propose(
+            user=w.users["coordinator_a"],
+            campaign=w.campaign,
+            mission=w.embassy,
+            values={"phone": "+1 202 495 2266"},
+            evidence="photo",
+            photo=uploads.clean_image(out.getvalue()),
+        )
+    return w.things["proposal"]
+
+
 # Both organisers are staff; what each sees on these pages is in test_admin_isolation.
 STAFF_ONLY = per_role(organiser=OK, organiser_b=OK, _=ADMIN_LOGIN)
 
@@ -131,8 +151,99 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
         ),
     ),
     (
+        "start next year's campaign",
+        lambda w: reverse("core:next_year", args=[w.campaign.slug]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
         "invite page",
         lambda w: reverse("team:invite", args=[w.campaign.slug]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    # The directory's proposals and verification (team/views_directory.py).
+    (
+        "directory: missions to check",
+        lambda w: reverse("team:directory_missions", args=[w.campaign.slug]),
+        per_role(anonymous=LOGIN, signer=LOGIN, outsider=NOT_FOUND, organiser_b=NOT_FOUND, _=OK),
+    ),
+    (
+        "directory: a mission's record (Washington)",
+        lambda w: reverse("team:directory_mission", args=[w.campaign.slug, w.embassy.pk]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            coordinator_b=FORBIDDEN,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=OK,
+        ),
+    ),
+    (
+        "directory: propose a correction (Washington)",
+        lambda w: reverse("team:directory_propose", args=[w.campaign.slug, w.embassy.pk]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            coordinator_b=FORBIDDEN,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=OK,
+        ),
+    ),
+    (
+        "directory: the proposals queue",
+        lambda w: reverse("team:directory_queue", args=[w.campaign.slug]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
+        "directory: a proposal",
+        lambda w: reverse("team:directory_proposal", args=[w.campaign.slug, _proposal(w).pk]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
+        "directory: a proposal's photo (coordinator A's)",
+        lambda w: reverse("team:directory_photo", args=[w.campaign.slug, _proposal(w).pk]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            coordinator_a=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
+        "directory: addresses to check",
+        lambda w: reverse("team:directory_freshness", args=[w.campaign.slug]),
         per_role(
             anonymous=LOGIN,
             signer=LOGIN,
@@ -224,6 +335,7 @@ VIEWS += [
         ORGANISER_ONLY,
     ),
     ("paper import", team_page("exports:import"), ORGANISER_ONLY),
+    ("paper duplicates", team_page("exports:duplicates"), ORGANISER_ONLY),
     ("letters", team_page("letters:index"), LETTER_EDITORS),
     ("supporting documents", team_page("letters:documents"), ORGANISER_ONLY_403),
     (
@@ -238,6 +350,19 @@ VIEWS += [
             anonymous=LOGIN,
             signer=LOGIN,
             organiser=OK,
+            organiser_b=NOT_FOUND,
+            outsider=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
+        "the embeddable form's snippet and partner sites",
+        team_page("signatures:embed_snippet"),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            partner=OK,
             organiser_b=NOT_FOUND,
             outsider=NOT_FOUND,
             _=FORBIDDEN,
@@ -349,9 +474,16 @@ VIEWS += [
     ("a packet build", team_page("packets:build", thing("build")), ORGANISER_ONLY_403),
     ("ZIP of a packet build", team_page("packets:zip", thing("build")), ORGANISER_ONLY_403),
     (
-        "one packet of a build",
+        "one packet of a build (the Washington embassy's: its coordinator's too)",
         team_page("packets:packet", thing("build"), thing("packet")),
-        ORGANISER_ONLY_403,
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            coordinator_a=OK,
+            coordinator_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
     ),
     (
         "a build of the other campaign, under this campaign's address",
@@ -482,6 +614,25 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
         per_role(anonymous=LOGIN, signer=LOGIN, organiser=ACCEPTED, _=FORBIDDEN),
     ),
     (
+        "build the Washington embassy's packet now",
+        team_page("packets:build-mission", thing("build"), lambda w: w.embassy.pk),
+        {},
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=ACCEPTED,
+            coordinator_a=ACCEPTED,
+            coordinator_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
+        "let partner organisations download packets",
+        team_page("packets:sharing"),
+        {"partners_may_download": "on"},
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=ACCEPTED, _=FORBIDDEN),
+    ),
+    (
         "withhold names",
         team_page("signatures:moderation_names"),
         {},
@@ -508,6 +659,19 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
         ),
     ),
     (
+        "start next year's campaign",
+        lambda w: reverse("core:next_year", args=[w.campaign.slug]),
+        {},  # incomplete: the organiser gets the form back, nothing is made
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=ACCEPTED,
+            organiser_b=NOT_FOUND,
+            outsider=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
+    (
         "reverse a moderation action",
         team_page("signatures:moderation_reverse", thing("moderation")),
         {},
@@ -520,6 +684,32 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
             _=FORBIDDEN,
         ),
     ),
+]
+
+
+def an_update(w: World) -> int:
+    """A draft update of campaign A (safepassage.updates), made on first use."""
+    from safepassage.updates.models import Update
+
+    return Update.objects.get_or_create(campaign=w.campaign)[0].pk
+
+
+# Organisers' update pages: a role in the campaign without the organiser's → 403.
+UPDATE_PAGES = per_role(
+    anonymous=LOGIN, signer=LOGIN, organiser=OK, outsider=NOT_FOUND, organiser_b=NOT_FOUND,
+    _=FORBIDDEN,
+)  # fmt: skip
+VIEWS += [
+    ("updates of the campaign", team_page("updates:index"), UPDATE_PAGES),
+    ("an update of the campaign", team_page("updates:edit", an_update), UPDATE_PAGES),
+    ("sending an update (the count)", team_page("updates:send", an_update), UPDATE_PAGES),
+]
+UPDATE_POSTS = {
+    role: ACCEPTED if outcome == OK else outcome for role, outcome in UPDATE_PAGES.items()
+}
+POSTS += [
+    ("the report as an update", team_page("updates:from_report"), {}, UPDATE_POSTS),
+    ("a test of an update", team_page("updates:test", an_update), {}, UPDATE_POSTS),
 ]
 
 # (name, function of world and user, expected value per persona)
@@ -798,7 +988,8 @@ def test_the_organiser_of_another_campaign_sees_nothing_of_this_one_on_their_pag
 
 def test_the_board_shows_every_mission_with_an_event_or_a_delivery(world):
     html = page(world.clients["organiser"], reverse("team:board", args=[world.campaign.slug]))
-    assert '<meta http-equiv="refresh" content="60">' in html
+    # Refreshed every minute by a script a person can stop (WCAG 2.2.1), not a meta refresh.
+    assert 'data-auto-refresh="60" checked' in html and "http-equiv" not in html
     assert "Generated at" in html
     assert world.embassy.name in html and world.consulate.name in html
     assert world.houston.name not in html
@@ -846,16 +1037,21 @@ PUBLIC_URLS = frozenset(
         "reports:campaign", "reports:report", "reports:report_pdf", "reports:report_photo",
         "letters:public-document",
         "reports:press_release", "reports:flyer",
+        # Updates' unsubscribe link (its token is the proof) and the mail provider's
+        # webhooks (verified by their signature or secret): safepassage/updates/tests.
+        "updates:unsubscribe", "outbox:mailgun_tracking", "outbox:postmark_tracking",
         "accounts:login", "accounts:logout", "team:join", "accounts:second_factor",
         "accounts:two_factor_setup", "accounts:recovery_codes", "accounts:remove_device",
         "accounts:reauth",
-        "api:docs", "api:not_found", "api:v1:openapi-json", "api:v1:api-root",
+        "api:index", "api:docs", "api:not_found", "api:v1:openapi-json", "api:v1:api-root",
         "api:v1:list_campaigns", "api:v1:get_campaign", "api:v1:campaign_counts",
         "api:v1:list_petitions", "api:v1:get_petition", "api:v1:list_events",
         "api:v1:get_event", "api:v1:list_missions", "api:v1:get_mission",
         "api:v1:list_reports", "api:v1:get_report",
         # The proof-of-work challenge of the signing form.
         "signatures:challenge",
+        # The share card's picture, and the embeddable signing form and its thanks page.
+        "signatures:share_image", "signatures:embed", "signatures:embed_thanks",
         # Passkey sign-in and enrolment (django-otp-webauthn): the account's own.
         "otp_webauthn:credential-registration-begin",
         "otp_webauthn:credential-registration-complete",

@@ -19,8 +19,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from conftest import LiveApp, require
+from personas import PASSWORD
 from safepassage.accounts.models import AuthEvent
-from safepassage.accounts.tests.test_sign_in import PASSWORD, organiser
+from safepassage.accounts.tests.test_sign_in import organiser
 from safepassage.core.tests.browser import Authenticator, enter_password, log_in
 from safepassage.core.tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 

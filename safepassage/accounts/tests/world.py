@@ -280,6 +280,7 @@ def populate(world: World) -> Rows:
     from safepassage.reports.models import AfterActionReport, PressKit
     from safepassage.signatures.models import (
         CampaignStats,
+        EmbedOrigin,
         Erasure,
         ModerationAction,
         PaperTally,
@@ -362,6 +363,13 @@ def populate(world: World) -> Rows:
             PaperTally: [
                 PaperTally.objects.create(
                     petition=petition, source="paper list", country="US", count=3
+                )
+            ],
+            EmbedOrigin: [
+                EmbedOrigin.objects.create(
+                    campaign=campaign,
+                    organisation=organisation,
+                    origin=f"https://partner-{label.lower()}.example",
                 )
             ],
             Message: [

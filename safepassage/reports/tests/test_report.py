@@ -310,7 +310,7 @@ def test_the_page_has_the_map_the_chart_the_tables_and_the_years(world):
     assert "Candlelight vigil at the embassy" in html
     assert "Save North Korean Refugees Day 2025" in html
     assert 'href="/c/save-north-korean-refugees-day-2026/report.pdf"' in html
-    assert "<script" not in html.split("<main>", 1)[1].split("</main>", 1)[0]
+    assert "<script" not in re.split(r"<main[^>]*>", html, maxsplit=1)[1].split("</main>", 1)[0]
 
 
 # --- Privacy -------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -21,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Petition, public_petition
+from safepassage.lib import languages
 from safepassage.lib.clients import client_ip, ip_hash
 from safepassage.signatures import botcheck, counter, services, writer
 from safepassage.signatures.consent import privacy_promise
@@ -39,6 +41,11 @@ def _petition(slug: str) -> Petition:
     return petition
 
 
+def _text_language(request: HttpRequest, petition: Petition) -> str | None:
+    """The text's language: the one asked for if written, else the page's (lib/languages.py)."""
+    return languages.content_language(request, (text.language for text in petition.texts.all()))
+
+
 @lru_cache(maxsize=256)
 def _thanks_url(slug: str, script_prefix: str) -> str:
     return reverse("signatures:thanks", kwargs={"slug": slug})
@@ -48,6 +55,28 @@ def _thanks_url(slug: str, script_prefix: str) -> str:
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition(slug)
+    return sign_page(
+        request,
+        petition,
+        template="signatures/sign.html",
+        thanks_url=_thanks_url(petition.slug, get_script_prefix()),
+    )
+
+
+def sign_page(
+    request: HttpRequest,
+    petition: Petition,
+    *,
+    template: str,
+    thanks_url: str,
+    embed_partner_id: int | None = None,
+    extra_context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The signing form and its submission: the one path from a form to the writer.
+
+    The signing page and the embedded form (views/embed.py) both come here; the
+    embed gives its own template and thanks page, and the partner it was shown for.
+    """
     language = get_language() or petition.default_language
     is_open = petition.is_open()
     form = SignForm(request.POST if request.method == "POST" else None, language=language)
@@ -68,16 +97,19 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
                     extra_reason=verdict.reason,
                 )
                 pending.used_challenge = verdict.used_challenge
+                if embed_partner_id is not None:
+                    pending.fields["embed_partner_id"] = embed_partner_id
                 writer.submit(pending)
             except Exception:
                 logger.exception("could not store a signature for petition %s", petition.pk)
-                return render(request, "signatures/busy.html", {"petition": petition}, status=503)
+                context = {"petition": petition, **(extra_context or {})}
+                return render(request, "signatures/busy.html", context, status=503)
             # The same answer whether or not this person had signed before.
-            return HttpResponseRedirect(_thanks_url(petition.slug, get_script_prefix()))
+            return HttpResponseRedirect(thanks_url)
     figures = counter.figures(petition)
     context = {
         "petition": petition,
-        "text": petition.text(language),
+        "text": petition.text(_text_language(request, petition)),
         "form": form,
         "is_open": is_open,
         "count": figures["confirmed"],
@@ -86,8 +118,9 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         "honeypot_field": botcheck.HONEYPOT_FIELD,
         "solution_field": botcheck.SOLUTION_FIELD,
         "challenge_offered": botcheck.offered(petition),
+        **(extra_context or {}),
     }
-    return render(request, "signatures/sign.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 @never_cache
@@ -112,7 +145,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
         "signatures/thanks.html",
         {
             "petition": petition,
-            "text": petition.text(),
+            "text": petition.text(_text_language(request, petition)),
             "confirm_days": settings.SIGNATURE_CONFIRM_DAYS,
         },
     )
