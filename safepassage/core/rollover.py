@@ -1,7 +1,8 @@
 """Start next year's campaign: a copy of a campaign for its next day of action.
 
 One transaction copies what the coalition prepared, each app its own part
-(``copy_for_rollover`` in campaigns, letters, events, accounts and reports):
+(``copy_for_rollover`` in campaigns, letters, events, accounts, reports, packets and
+signatures):
 
 - the campaign (draft, same targets and member organisations) on the new day;
 - its petitions and their texts in every language, opening and closing times
@@ -12,7 +13,9 @@ One transaction copies what the coalition prepared, each app its own part
   the remembrance list and the reading script;
 - roles and assignments (organisers, partner editors, coordinators with their
   cities, missions and events); whoever starts the copy is an organiser of it;
-- the press kit, unpublished.
+- the press kit, unpublished;
+- whether partners may download packets, and the partner sites allowed to
+  embed the signing form.
 
 Never copied: signatures, paper tallies, erasures, moderation, RSVPs,
 deliveries and their evidence, packets, outbox messages, statistics, the
@@ -38,7 +41,9 @@ from safepassage.campaigns.models import Campaign
 from safepassage.events import rollover as events_rollover
 from safepassage.letters import rollover as letters_rollover
 from safepassage.lib.writelock import database_write_lock
+from safepassage.packets import rollover as packets_rollover
 from safepassage.reports import rollover as reports_rollover
+from safepassage.signatures import rollover as signatures_rollover
 
 
 class RolloverError(Exception):
@@ -84,6 +89,8 @@ def start_next_year(
             events = events_rollover.copy_for_rollover(old, new, shift)
             roles = accounts_rollover.copy_for_rollover(old, new, events, user)
             press_kit = reports_rollover.copy_for_rollover(old, new, user)
+            packets_rollover.copy_for_rollover(old, new)
+            signatures_rollover.copy_for_rollover(old, new)
             if old.status != Campaign.Status.ARCHIVED:
                 reports_rollover.archive(old)
     except IntegrityError as error:

@@ -35,11 +35,12 @@ from safepassage.letters import services as letters
 from safepassage.letters.models import Letter, LetterVersion, Signatory, SupportingDocument
 from safepassage.outbox.models import Message
 from safepassage.packets import services as packets
-from safepassage.packets.models import Packet, PacketBuild
+from safepassage.packets.models import Packet, PacketBuild, PacketSharing
 from safepassage.packets.tests.conftest import _files, pdf_text, simple_pdf  # noqa: F401
 from safepassage.reports import rollover as reports_rollover
 from safepassage.reports.archive import past_campaigns
 from safepassage.reports.models import AfterActionReport, PressKit
+from safepassage.signatures.embeds import EmbedOrigin
 from safepassage.signatures.models import CampaignStats, Signature
 
 pytestmark = pytest.mark.django_db
@@ -369,6 +370,26 @@ def test_the_organiser_picks_the_day_and_everything_moves_with_it(demo: Campaign
     assert (new.slug, new.title, new.year) == ("snkrd-2027", "SNKRD 2027", 2027)
     shift = dt.date(2027, 9, 20) - demo.day_of_action
     assert new.events.get(city="Seoul").starts_at == old_start + shift  # Seoul keeps no DST
+
+
+def test_packet_sharing_and_embedding_partners_carry_over(demo: Campaign):
+    partner = demo.organisations.first()
+    assert partner is not None
+    PacketSharing.objects.create(campaign=demo, partners_may_download=True)
+    EmbedOrigin.objects.create(
+        campaign=demo, organisation=partner, origin="https://partner.example"
+    )
+    new = roll(demo)
+    assert PacketSharing.objects.get(campaign=new).partners_may_download
+    copied = EmbedOrigin.objects.get(campaign=new)
+    assert (copied.organisation, copied.origin) == (partner, "https://partner.example")
+    assert EmbedOrigin.objects.filter(campaign=demo).count() == 1  # the old year keeps its own
+
+
+def test_a_campaign_without_them_gets_none(demo: Campaign):
+    new = roll(demo)
+    assert not PacketSharing.objects.filter(campaign=new).exists()
+    assert not EmbedOrigin.objects.filter(campaign=new).exists()
 
 
 def test_the_defaults_are_the_same_day_next_year(demo: Campaign):
