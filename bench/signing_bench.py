@@ -13,9 +13,10 @@ Why it is built this way:
 * Throughput comes from wrk (closed loop, several concurrency levels); latency
   at a realistic arrival rate comes from a fixed-rate client that measures
   from each request's scheduled start (see bench/fixed_rate.py).
-* After every run the number of ``Signature`` rows must equal the number of
-  302 answers: an acknowledged signature that is missing, or a row nobody was
-  told about, is a correctness failure, not a performance figure.
+* After every run the number of ``Signature`` rows added since the demo was
+  loaded must equal the number of 302 answers: an acknowledged signature that
+  is missing, or a row nobody was told about, is a correctness failure, not a
+  performance figure.
 * The machine has two cores shared by the server, the mail worker, the
   database and the load generator, so the CPU time of each is reported,
   together with that of everything else on the machine.
