@@ -14,14 +14,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from safepassage.campaigns.models import Campaign
-from safepassage.directory import search
+from safepassage.directory import freshness, search
+from safepassage.directory.freshness import MissionFreshness
 from safepassage.directory.models import Mission
+from safepassage.directory.proposals import Field, MissionFieldVerification
 from safepassage.directory.routing import Router, Step, find_for_text
 from safepassage.lib import geo, smallcounts
 from safepassage.lib.geo import freetext, svgmap
@@ -127,7 +130,7 @@ def index(request: HttpRequest) -> HttpResponse:
 class CountryGroup:
     code: str
     name: str
-    missions: list[Mission]
+    rows: list[MissionFreshness]  # each mission with how fresh its address is
     search: str  # the country's names, which the list's script filters by as the server does
 
 
@@ -136,16 +139,22 @@ def _groups(state: str, language: str, query: str) -> tuple[list[CountryGroup], 
     key = search.search_key(query)
     named = freetext.find_country(query) if key else None
     listed = Mission.objects.of(state).open().order_by("host_country", "kind", "city", "name")
-    groups = []
+    grouped_found: list[tuple[str, list[Mission]]] = []
     total = 0
     for code, grouped in groupby(listed, key=lambda m: m.host_country):
         items = list(grouped)
         total += len(items)
         found = [m for m in items if m.host_country == named or search.matches(key, m, language)]
         if found:
-            name = geo.country_name(code, language)
-            names = f"{name} {geo.country_name(code, 'en')} {code}"
-            groups.append(CountryGroup(code, name, found, names))
+            grouped_found.append((code, found))
+    fresh = freshness.freshness_of(
+        [m for _code, found in grouped_found for m in found], timezone.localdate()
+    )
+    groups = []
+    for code, found in grouped_found:
+        name = geo.country_name(code, language)
+        names = f"{name} {geo.country_name(code, 'en')} {code}"
+        groups.append(CountryGroup(code, name, [fresh[m.pk] for m in found], names))
     groups.sort(key=lambda group: group.name.casefold())
     return groups, total
 
@@ -154,17 +163,20 @@ def _listing(state: str, language: str, query: str) -> tuple[str, int, int]:
     """The list's HTML, how many missions are open and how many it shows.
 
     The whole list (no search) is cached like the map, keyed by the directory's
-    last change: rendering 280 missions is most of the page's time.
+    last change, its address confirmations and today's date (an address goes
+    stale with time alone): rendering 280 missions is most of the page's time.
     """
     cache_key = ""
     if not query:
         version = Mission.objects.of(state).open().aggregate(v=Max("updated_at"), n=Count("id"))
-        cache_key = (
-            "directory-list:"
-            + hashlib.sha256(
-                f"{state}:{language}:{version['v']}:{version['n']}".encode()
-            ).hexdigest()
+        confirmed = MissionFieldVerification.objects.filter(
+            mission__sending_state=state, field=Field.POSTAL_ADDRESS
+        ).aggregate(v=Max("verified_at"), n=Count("id"))
+        stamp = (
+            f"{state}:{language}:{version['v']}:{version['n']}:{confirmed['v']}:{confirmed['n']}"
+            f":{timezone.localdate().isoformat()}:{freshness.max_age_months()}"
         )
+        cache_key = "directory-list:" + hashlib.sha256(stamp.encode()).hexdigest()
         cached = cache.get(cache_key)
         if cached is not None:
             html, total = cached
@@ -173,7 +185,7 @@ def _listing(state: str, language: str, query: str) -> tuple[str, int, int]:
     html = render_to_string("directory/_mission_list.html", {"groups": groups})
     if cache_key:
         cache.set(cache_key, (html, total), MAP_SECONDS)
-    return html, total, sum(len(group.missions) for group in groups)
+    return html, total, sum(len(group.rows) for group in groups)
 
 
 @require_GET
@@ -213,11 +225,13 @@ def find(request: HttpRequest, sending_state: str) -> HttpResponse:
         mission = None
         if route and route.mission_id:
             mission = Mission.objects.filter(pk=route.mission_id).first()
+        fresh = freshness.freshness_of([mission], timezone.localdate()) if mission else {}
         country = finding.query.country if finding else ""
         context.update(
             {
                 "searched": True,
                 "mission": mission,
+                "freshness": fresh.get(mission.pk) if mission else None,
                 "route": route,
                 "finding": finding,
                 "steps": Step,

@@ -196,10 +196,16 @@ def format_count(number: int, language: str) -> str:
 
 
 def mission_address(mission: Mission, language: str) -> str:
-    """The lines under the mission's name on an envelope, ending with its country."""
+    """The lines under the mission's name on an envelope, ending with its country.
+
+    Never an empty block: without a postal address (the directory does not
+    know every one) it is the postcode and city, else the country alone, so a
+    letter handed in on the day still names where it goes. Only stored values:
+    the same mission always gives the same text (packets are reproducible).
+    """
     lines = [line.strip() for line in mission.postal_address.splitlines() if line.strip()]
     if not lines:
-        lines.append(" ".join(part for part in (mission.postcode, mission.city) if part))
+        lines.append(" ".join(p.strip() for p in (mission.postcode, mission.city) if p.strip()))
     lines.append(geo.country_name(mission.host_country, language))
     return "\n".join(line for line in lines if line)
 

@@ -94,3 +94,14 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (for rejected fields) or question"), required=False, widget=forms.Textarea
     )
+
+
+class CorrectionsExportForm(forms.Form):
+    """Which accepted corrections to export: since a date, or all of them."""
+
+    since = forms.DateField(
+        label=_("Accepted since"),
+        required=False,
+        help_text=_("Leave empty for every accepted correction."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -45,4 +45,9 @@ urlpatterns = [
         views_directory.directory_freshness,
         name="directory_freshness",
     ),
+    path(
+        "<slug:campaign>/directory/corrections.csv",
+        views_directory.directory_corrections,
+        name="directory_corrections",
+    ),
 ]

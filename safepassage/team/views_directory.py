@@ -10,6 +10,9 @@
   reason or ask for more.
 - Freshness (organisers): the missions to deliver to whose address is missing
   or stale.
+- Sharing corrections back (organisers, ``directory_corrections``): the
+  accepted corrections as a CSV in the bundled directory file's format
+  (directory/corrections.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,12 +30,12 @@ from django.views.decorators.cache import never_cache
 
 from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Campaign
-from safepassage.directory import freshness, verification
+from safepassage.directory import corrections, freshness, verification
 from safepassage.directory.models import Mission
 from safepassage.directory.proposals import Proposal
 from safepassage.lib.geo.areamap import area_map
 from safepassage.lib.uploads import CONTENT_TYPES
-from safepassage.team.forms_directory import DecisionForm, ProposalForm
+from safepassage.team.forms_directory import CorrectionsExportForm, DecisionForm, ProposalForm
 from safepassage.team.views import _campaign_and_roles
 
 
@@ -136,6 +139,7 @@ def directory_queue(request: HttpRequest, campaign: str) -> HttpResponse:
         "organiser": True,
         "waiting": proposals.filter(status__in=[Proposal.Status.OPEN, Proposal.Status.MORE]),
         "decided": proposals.exclude(status__in=[Proposal.Status.OPEN, Proposal.Status.MORE])[:50],
+        "export_form": CorrectionsExportForm(),
     }
     return render(request, "team/directory/queue.html", context)
 
@@ -207,5 +211,24 @@ def directory_freshness(request: HttpRequest, campaign: str) -> HttpResponse:
         "organiser": True,
         "report": freshness.campaign_freshness(the_campaign),
         "months": freshness.max_age_months(),
+        "export_form": CorrectionsExportForm(),
     }
     return render(request, "team/directory/freshness.html", context)
+
+
+@never_cache
+@login_required
+def directory_corrections(request: HttpRequest, campaign: str) -> HttpResponseBase:
+    """The accepted corrections of the target government's missions, as a CSV download."""
+    the_campaign = _organiser(request, campaign)
+    form = CorrectionsExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Give the date as YYYY-MM-DD, or leave it empty."))
+        return redirect("team:directory_freshness", campaign=the_campaign.slug)
+    since = form.cleaned_data["since"]
+    state = the_campaign.target_government
+    text, _count = corrections.export_csv(state, since)
+    name = f"corrections-{state}{f'-since-{since.isoformat()}' if since else ''}.csv"
+    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

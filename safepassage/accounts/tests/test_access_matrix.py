@@ -253,6 +253,18 @@ VIEWS: list[tuple[str, Callable[[World], str | None], dict[str, str]]] = [
             _=FORBIDDEN,
         ),
     ),
+    (
+        "directory: accepted corrections (CSV)",
+        lambda w: reverse("team:directory_corrections", args=[w.campaign.slug]),
+        per_role(
+            anonymous=LOGIN,
+            signer=LOGIN,
+            organiser=OK,
+            outsider=NOT_FOUND,
+            organiser_b=NOT_FOUND,
+            _=FORBIDDEN,
+        ),
+    ),
     ("admin: roles", admin_changelist("accounts", "role"), STAFF_ONLY),
     ("admin: invitations", admin_changelist("accounts", "invitation"), STAFF_ONLY),
     ("admin: RSVPs", admin_changelist("events", "rsvp"), STAFF_ONLY),

@@ -93,6 +93,8 @@ def test_a_correction_from_proposal_to_the_public_finder(live_app: LiveApp) -> N
             assert "unverified" in page.locator("#field-phone").inner_text()
             page.goto(f"{live_app.url}/missions/CN/")
             assert "1 East Erie Street" in page.inner_text("body")
+            chicago = page.locator("article.mission", has_text="1 East Erie Street")
+            assert "Address confirmed in" in chicago.inner_text()  # today, by the organiser
             assert "+1 000 000" not in page.inner_text("body")
             context.close()
         finally:
