@@ -12,7 +12,11 @@ Restoring puts the database back, migrates it, and replays every erasure
 known from the backup's own log, from the erasure log outside the database
 (``ERASURE_LOG_PATH``) and from the database being replaced, so a signer who
 withdrew after the backup was taken is erased again before the application
-serves. See docs/operations.md.
+serves. The same log holds the withdrawals that erase an address but keep
+the row (by uuid or keyed hash): cancelled RSVPs and the updates app's
+unsubscribes. They are replayed after the erasures, so whoever cancelled or
+unsubscribed after the backup stays so, address erased. See
+docs/operations.md.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from safepassage.core import pgtools
 from safepassage.core.pgtools import BackupError as BackupError
+from safepassage.events import cancellog
 from safepassage.lib.privatefiles import create_private, fsync_dir, private_dir
 from safepassage.outbox.models import Message
 from safepassage.signatures import erasurelog
 from safepassage.signatures.services import replay_erasures
+from safepassage.updates import unsubscribelog
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -65,6 +71,15 @@ class Restored:
     erasures_known: int
     signatures_removed: int
     mail_withheld: int
+    unsubscribes_known: int = 0
+    unsubscribes_reapplied: int = 0
+    cancels_known: int = 0
+    cancels_reapplied: int = 0
+
+
+def withdrawal_records() -> list[erasurelog.Record]:
+    """The database's withdrawals that keep their row: cancelled RSVPs, unsubscribes."""
+    return [*cancellog.database_records(), *unsubscribelog.database_records()]
 
 
 def database_kind() -> str:
@@ -122,7 +137,9 @@ def create_backup(destination: Path) -> Backup:
         # Read after the copy, so the log holds at least every tombstone the copy holds;
         # with the outside log merged in, also those a restored database had lost.
         records = erasurelog.merge(
-            erasurelog.read(erasurelog.log_path()), erasurelog.database_records()
+            erasurelog.read(erasurelog.log_path()),
+            erasurelog.database_records(),
+            withdrawal_records(),
         )
         _write_private(partial / ERASURES, erasurelog.render(records))
         files: dict[str, dict[str, Any]] = {
@@ -135,7 +152,9 @@ def create_backup(destination: Path) -> Backup:
             "taken_at": taken_at.isoformat(),
             "database": kind,
             "migrations": migrations,
-            "erasures": len(records),
+            "erasures": len(erasurelog.erasures(records)),
+            "unsubscribes": len(erasurelog.unsubscribes(records)),
+            "cancels": len(erasurelog.cancellations(records)),
             "files": files,
         }
         _write_private(partial / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
@@ -148,7 +167,7 @@ def create_backup(destination: Path) -> Backup:
     # The outside log must stay the newest of both.
     erasurelog.export(records)
     size = sum(int(entry["bytes"]) for entry in files.values())
-    return Backup(path=final, database=kind, erasures=len(records), size=size)
+    return Backup(path=final, database=kind, erasures=len(erasurelog.erasures(records)), size=size)
 
 
 def _backup_sqlite(source: Path, target: Path) -> None:
@@ -225,11 +244,24 @@ def _pending_mail() -> int:
     return Message.objects.filter(status__in=Message.PENDING_STATUSES).count()
 
 
-def _migrate_and_replay(records: list[erasurelog.ErasureRecord]) -> tuple[int, int]:
+@dataclass
+class _Replayed:
+    removed: int = 0
+    withheld: int = 0
+    cancels: int = 0
+    unsubscribes: int = 0
+
+
+def _migrate_and_replay(records: list[erasurelog.Record]) -> _Replayed:
+    """Migrate, erase again, cancel RSVPs again, then unsubscribe again."""
     call_command("migrate", interactive=False, verbosity=0)
     pending = _pending_mail()
-    removed = replay_erasures([record.as_replay() for record in records])
-    return removed, pending - _pending_mail()
+    done = _Replayed()
+    done.removed = replay_erasures([record.as_replay() for record in erasurelog.erasures(records)])
+    done.cancels = cancellog.replay(erasurelog.cancellations(records))
+    done.unsubscribes = unsubscribelog.replay(erasurelog.unsubscribes(records))
+    done.withheld = pending - _pending_mail()
+    return done
 
 
 def restore_backup(backup: Path, say: Callable[[str], None] = print) -> Restored:
@@ -253,38 +285,55 @@ def restore_backup(backup: Path, say: Callable[[str], None] = print) -> Restored
     # Before anything is replaced, the outside log learns every erasure known.
     known = erasurelog.merge(outside, replaced, in_backup)
     erasurelog.append(known)
+    only = erasurelog.erasures
     say(
-        f"Erasures known: {len(known)} ({len(in_backup)} in the backup, {len(outside)} in "
-        f"{erasurelog.log_path()}, {len(replaced)} in the database being replaced)"
+        f"Erasures known: {len(only(known))} ({len(only(in_backup))} in the backup, "
+        f"{len(only(outside))} in {erasurelog.log_path()}, {len(only(replaced))} in the "
+        f"database being replaced); cancelled RSVPs known: "
+        f"{len(erasurelog.cancellations(known))}; unsubscribes known: "
+        f"{len(erasurelog.unsubscribes(known))}"
     )
     database_file = backup / DATABASE_FILES[kind]
     if kind == "sqlite":
-        removed, withheld = _restore_sqlite(database_file, known)
+        done = _restore_sqlite(database_file, known)
     else:
-        removed, withheld = _restore_postgresql(database_file, known)
-    erasurelog.export(known)
+        done = _restore_postgresql(database_file, known)
+    erasurelog.export([*known, *withdrawal_records()])
     return Restored(
         database=kind,
         taken_at=str(manifest["taken_at"]),
-        erasures_in_backup=len(in_backup),
-        erasures_in_log=len(outside),
-        erasures_in_replaced_database=len(replaced),
-        erasures_known=len(known),
-        signatures_removed=removed,
-        mail_withheld=withheld,
+        erasures_in_backup=len(only(in_backup)),
+        erasures_in_log=len(only(outside)),
+        erasures_in_replaced_database=len(only(replaced)),
+        erasures_known=len(only(known)),
+        signatures_removed=done.removed,
+        mail_withheld=done.withheld,
+        unsubscribes_known=len(erasurelog.unsubscribes(known)),
+        unsubscribes_reapplied=done.unsubscribes,
+        cancels_known=len(erasurelog.cancellations(known)),
+        cancels_reapplied=done.cancels,
     )
 
 
-def _erasures_of_current_database() -> list[erasurelog.ErasureRecord]:
+def _erasures_of_current_database() -> list[erasurelog.Record]:
+    """The erasures and other withdrawals the database being replaced knows of."""
     if database_kind() == "sqlite" and not _sqlite_path().exists():
         return []  # a new machine: nothing to replace (and nothing to create here)
+    records: list[erasurelog.Record] = []
     try:
-        return erasurelog.database_records()
-    except DatabaseError:
-        # No database yet, or not migrated, or damaged: nothing to learn from it.
-        return []
+        for source in (
+            erasurelog.database_records,
+            cancellog.database_records,
+            unsubscribelog.database_records,
+        ):
+            try:
+                records.extend(source())
+            except DatabaseError:
+                # No database yet, or not migrated, or damaged: nothing to learn from it.
+                connections.close_all()
     finally:
         connections.close_all()
+    return records
 
 
 def _sqlite_path() -> Path:
@@ -314,7 +363,7 @@ def _refuse_if_sqlite_in_use() -> None:
         )
 
 
-def _restore_sqlite(source: Path, records: list[erasurelog.ErasureRecord]) -> tuple[int, int]:
+def _restore_sqlite(source: Path, records: list[erasurelog.Record]) -> _Replayed:
     """Copy, migrate and replay beside the database, then swap it in with one rename.
 
     The database's own path never holds a copy whose erasures are not yet
@@ -350,7 +399,7 @@ def _restore_sqlite(source: Path, records: list[erasurelog.ErasureRecord]) -> tu
     return result
 
 
-def _restore_postgresql(dump: Path, records: list[erasurelog.ErasureRecord]) -> tuple[int, int]:
+def _restore_postgresql(dump: Path, records: list[erasurelog.Record]) -> _Replayed:
     pgtools.restore_dump(dump)
     try:
         return _migrate_and_replay(records)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from safepassage.accounts.retention import drop_old_sign_in_hashes
+from safepassage.core.backups import withdrawal_records
 from safepassage.deliveries.emailing import sync_email_deliveries
 from safepassage.directory.freshness import send_reminders as remind_directory_checks
 from safepassage.directory.routing import route_pending
@@ -34,7 +35,8 @@ def housekeeping() -> dict[str, int]:
     return {
         # First, so that no failing step after it keeps it from running: the
         # log outlives a restored backup (ERASURE_LOG_PATH, docs/operations.md).
-        "erasures_logged": export_erasure_log(),
+        # It holds cancelled RSVPs and unsubscribes too, so a restore cannot undo them.
+        "erasures_logged": export_erasure_log(withdrawal_records()),
         "expired_signatures": expire_unconfirmed(),
         "pruned_limit_counters": prune_counters(),
         "expired_bot_challenges": forget_expired_challenges(),

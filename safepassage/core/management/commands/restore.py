@@ -1,4 +1,5 @@
-"""Restore a backup and erase again everyone erased since (docs/operations.md)."""
+"""Restore a backup; erase, cancel and unsubscribe again whoever was erased, cancelled
+an RSVP or unsubscribed since (docs/operations.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Replace the configured database with a backup written by `manage.py backup`, "
         "migrate it, and replay every known erasure (the backup's own log, ERASURE_LOG_PATH "
-        "and the database being replaced). Stop the application first."
+        "and the database being replaced), then every known cancelled RSVP and unsubscribe "
+        "from updates. Stop the application first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,4 +49,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Replayed {restored.erasures_known} erasures: {restored.signatures_removed} "
             f"signatures erased again, {restored.mail_withheld} queued messages withheld."
+        )
+        self.stdout.write(
+            f"Replayed {restored.cancels_known} cancelled RSVPs: "
+            f"{restored.cancels_reapplied} cancelled again."
+        )
+        self.stdout.write(
+            f"Replayed {restored.unsubscribes_known} unsubscribes: "
+            f"{restored.unsubscribes_reapplied} re-applied."
         )

@@ -25,5 +25,13 @@ class Command(BaseCommand):
                 records = erasurelog.parse(handle)
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
-        removed = replay_erasures([record.as_replay() for record in records])
-        self.stdout.write(f"{len(records)} erasures replayed, {removed} signatures removed")
+        erasures = erasurelog.erasures(records)
+        removed = replay_erasures([record.as_replay() for record in erasures])
+        self.stdout.write(f"{len(erasures)} erasures replayed, {removed} signatures removed")
+        others = len(records) - len(erasures)
+        if others:
+            # Cancelled RSVPs and unsubscribes belong to apps above this one: restore
+            # replays them.
+            self.stdout.write(
+                f"{others} cancelled RSVPs and unsubscribes left for manage.py restore to replay"
+            )
