@@ -77,9 +77,9 @@ def test_each_outcome_is_recorded_as_soon_as_the_message_is_sent(
     seen: list[list[str]] = []
     send_one = sender._send_one
 
-    def watching(message: Message, backend: Any, mailed: set[int]) -> Any:
+    def watching(message: Message, backend: Any, mailed: set[int], *args: Any) -> Any:
         seen.append(list(Message.objects.order_by("pk").values_list("status", flat=True)))
-        return send_one(message, backend, mailed)
+        return send_one(message, backend, mailed, *args)
 
     monkeypatch.setattr(sender, "_send_one", watching)
     assert sender.send_due() == 4

@@ -157,11 +157,11 @@ def test_an_outcome_never_overwrites_a_message_another_sender_took_over(
     taken_pk = Message.objects.order_by("pk").values_list("pk", flat=True)[0]
     send_one = sender._send_one
 
-    def lease_lost(message, connection, mailed):
+    def lease_lost(message, connection, mailed, *args):
         if message.pk == taken_pk:
             # Meanwhile this sender's lease ran out and another sender claimed the message.
             Message.objects.filter(pk=message.pk).update(claimed_by="another-sender")
-        return send_one(message, connection, mailed)
+        return send_one(message, connection, mailed, *args)
 
     monkeypatch.setattr(sender, "_send_one", lease_lost)
     run_tasks()
