@@ -102,10 +102,10 @@ def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
     return median_ms(results), collected
 
 
-def writer_stage(pending: list[Any], size: int, rounds: int) -> float:
+def writer_stage(
+    pending: list[Any], size: int, rounds: int, write: Callable[[list[Any]], object]
+) -> float:
     from django.db import transaction
-
-    from safepassage.signatures.services import write_batch
 
     per_round = len(pending) // rounds
     results = []
@@ -115,7 +115,7 @@ def writer_stage(pending: list[Any], size: int, rounds: int) -> float:
         def write_all(part: list[Any] = part) -> int:
             for start in range(0, len(part), size):
                 with transaction.atomic():
-                    write_batch(part[start : start + size])
+                    write(part[start : start + size])
             return len(part)
 
         results.append(timed(write_all))
@@ -142,24 +142,6 @@ def orm_write_batch(items: list[Any]) -> None:
     owners = {**services._owners(items), **owners}
     messages = services._messages(items, [True] * len(items), owners)
     Message.objects.bulk_create([Message(**values) for values in messages])
-
-
-def orm_writer_stage(pending: list[Any], size: int, rounds: int) -> float:
-    from django.db import transaction
-
-    per_round = len(pending) // rounds
-    results = []
-    for number in range(rounds):
-        part = pending[number * per_round : (number + 1) * per_round]
-
-        def write_all(part: list[Any] = part) -> int:
-            for start in range(0, len(part), size):
-                with transaction.atomic():
-                    orm_write_batch(part[start : start + size])
-            return len(part)
-
-        results.append(timed(write_all))
-    return median_ms(results)
 
 
 def mail_stage(messages: int, rounds: int) -> float:
@@ -191,6 +173,7 @@ def run(signers: int, sizes: list[int], rounds: int) -> None:
     from django.db import connection
 
     from safepassage.core.demo import load_demo
+    from safepassage.signatures.services import write_batch
 
     load_demo()  # this year's demo campaign, open for signing as `manage.py load_demo` makes it
 
@@ -201,8 +184,8 @@ def run(signers: int, sizes: list[int], rounds: int) -> None:
     share = len(pending) // (2 * len(sizes))
     for number, size in enumerate(sizes):
         first, second = 2 * number * share, (2 * number + 1) * share
-        ms = writer_stage(pending[first : first + share], size, rounds)
-        orm = orm_writer_stage(pending[second : second + share], size, rounds)
+        ms = writer_stage(pending[first : first + share], size, rounds, write_batch)
+        orm = writer_stage(pending[second : second + share], size, rounds, orm_write_batch)
         say(f"  writer, batches of {size:>3}: {ms:.3f} ms (the ORM's bulk_create: {orm:.3f} ms)")
     mail_ms = mail_stage(2 * share * len(sizes), rounds)
     say(f"  mail (render, MIME, record; in-memory backend): {mail_ms:.3f} ms")

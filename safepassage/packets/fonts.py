@@ -22,7 +22,6 @@ subsets only at the end, without holding rows in memory.
 from __future__ import annotations
 
 import functools
-import subprocess
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import uharfbuzz as hb  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+
+from safepassage.lib.fontfiles import find_font
 
 
 class MissingFontError(RuntimeError):
@@ -91,56 +92,16 @@ SPECS: dict[str, FontSpec] = {
     )
 }
 
-# Faces of NotoSansCJK-Regular.ttc, in file order (checked with fontTools:
-# 0 JP, 1 KR, 2 SC, 3 TC, 4 HK). The document language picks the regional
-# glyph shapes for ideographs; Hangul and kana look the same in all faces.
+# Faces of NotoSansCJK-Regular.ttc, in file order (lib/fontfiles.cjk_face_for_language).
 CJK_FACE_NAMES = ("JP", "KR", "SC", "TC", "HK")
-
-
-def cjk_face_for_language(language: str) -> int:
-    """Index of the CJK face whose ideograph shapes suit ``language``."""
-    lang = language.lower().replace("_", "-")
-    if lang.startswith("ja"):
-        return 0
-    if lang.startswith("ko"):
-        return 1
-    if lang in ("zh-hk", "zh-mo", "yue") or lang.startswith("zh-hant-hk"):
-        return 4
-    if lang.startswith("zh-hant") or lang in ("zh-tw",):
-        return 3
-    return 2
-
-
-def _fc_match(pattern: str) -> str | None:
-    """Ask fontconfig for a file matching ``pattern``; None if it only offers a substitute."""
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed program, pattern from our table
-            ["fc-match", "--format=%{file}\n%{family}", pattern],  # noqa: S607
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    lines = result.stdout.splitlines()
-    if len(lines) < 2 or not lines[0]:
-        return None
-    wanted_family = pattern.split(":", 1)[0].lower()
-    if wanted_family not in lines[1].lower():
-        return None  # fontconfig always answers something; a substitute is not the font we need
-    return lines[0]
 
 
 @functools.cache
 def font_path(key: str) -> str:
     """The file of font ``key``: the Debian package's fixed path, else fontconfig's answer."""
     spec = SPECS[key]
-    for path in spec.paths:
-        if Path(path).is_file():
-            return path
-    found = _fc_match(spec.fc_pattern)
-    if found and Path(found).is_file():
+    found = find_font(spec.paths, spec.fc_pattern)
+    if found:
         return found
     raise MissingFontError(
         f"The signer list needs the font {spec.fc_pattern.split(':')[0]!r}; "

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import uharfbuzz as hb  # type: ignore[import-untyped]
 from bidi import algorithm as bidi_algorithm  # type: ignore[import-untyped]
 
-from safepassage.packets.fonts import Face, cjk_face_for_language, common_set, get_face
+from safepassage.lib.fontfiles import cjk_face_for_language
+from safepassage.packets.fonts import Face, common_set, get_face
 
 # --- text clean-up -----------------------------------------------------------
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import subprocess
 import unicodedata
-from pathlib import Path
 
 from django.core.cache import cache
 from django.utils.formats import date_format, number_format
@@ -25,6 +23,7 @@ from django.utils.translation import gettext, ngettext
 from PIL import Image, ImageDraw, ImageFont
 
 from safepassage.campaigns.models import Petition
+from safepassage.lib.fontfiles import cjk_face_for_language, find_font
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 72
@@ -42,9 +41,8 @@ FONTS = {
     ("cjk", False): (NOTO_CJK + "NotoSansCJK-Regular.ttc", "Noto Sans CJK SC:style=Regular"),
     ("cjk", True): (NOTO_CJK + "NotoSansCJK-Bold.ttc", "Noto Sans CJK SC:style=Bold"),
 }
-# Faces of the NotoSansCJK collections, in file order: the language picks the
-# regional shapes of ideographs (as in safepassage/packets/fonts.py).
-CJK_FACES = {"ja": 0, "ko": 1, "zh-hans": 2, "zh-hant": 3}
+# The languages whose text is drawn with the CJK collection (the face: lib/fontfiles.py).
+CJK_LANGUAGES = frozenset({"ja", "ko", "zh-hans", "zh-hant"})
 
 
 def rounded(count: int) -> int:
@@ -58,19 +56,7 @@ def rounded(count: int) -> int:
 @functools.cache
 def _font_file(script: str, bold: bool) -> str:
     path, pattern = FONTS[(script, bold)]
-    if Path(path).is_file():
-        return path
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed program, pattern from our table
-            ["fc-match", "--format=%{file}", pattern],  # noqa: S607
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return path
-    return result.stdout.strip() or path
+    return find_font([path], pattern) or path
 
 
 def _needs_cjk(text: str) -> bool:
@@ -82,13 +68,13 @@ def _needs_cjk(text: str) -> bool:
 @functools.lru_cache(maxsize=64)
 def _font(script: str, bold: bool, size: int, language: str) -> ImageFont.FreeTypeFont:
     """The Noto face; the font packages are installed for the PDFs anyway (fonts-noto-*)."""
-    index = CJK_FACES.get(language, 2) if script == "cjk" else 0
+    index = cjk_face_for_language(language) if script == "cjk" else 0
     return ImageFont.truetype(_font_file(script, bold), size, index=index)
 
 
 def font_for(text: str, *, bold: bool, size: int, language: str) -> ImageFont.FreeTypeFont:
     """Noto Sans, or Noto Sans CJK (which has Latin too) when the text holds CJK or Hangul."""
-    cjk = _needs_cjk(text) or language in CJK_FACES
+    cjk = _needs_cjk(text) or language in CJK_LANGUAGES
     return _font("cjk" if cjk else "latin", bold, size, language)
 
 
