@@ -24,7 +24,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import Http404
 
 from safepassage.accounts.models import Assignment, Role
 
@@ -84,6 +86,15 @@ def is_organiser(user: Any, campaign: CampaignRef) -> bool:
     if not _authenticated(user):
         return False
     return bool(user.is_superuser) or has_role(user, campaign, Role.Kind.ORGANISER)
+
+
+def require_organiser(user: Any, campaign: CampaignRef) -> None:
+    """For organisers' pages: 404 to people without a role in the campaign, 403 to other roles."""
+    kinds = role_kinds(user, campaign)
+    if not kinds:
+        raise Http404
+    if Role.Kind.ORGANISER not in kinds:
+        raise PermissionDenied
 
 
 def organiser_campaigns(user: Any) -> QuerySet[Any]:

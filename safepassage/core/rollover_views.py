@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +17,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from safepassage.accounts import permissions
-from safepassage.accounts.models import Role
 from safepassage.accounts.reauth import reauth_redirect, recently_reauthenticated
 from safepassage.campaigns.models import Campaign
 from safepassage.core import rollover
@@ -61,11 +59,7 @@ def run(request: HttpRequest, old: Campaign, form: RolloverForm) -> rollover.Rol
 @require_http_methods(["GET", "POST"])
 def next_year(request: HttpRequest, campaign: str) -> HttpResponse:
     old = get_object_or_404(Campaign, slug=campaign)
-    kinds = permissions.role_kinds(request.user, old)
-    if not kinds:
-        raise Http404
-    if Role.Kind.ORGANISER not in kinds:
-        raise PermissionDenied
+    permissions.require_organiser(request.user, old)
     if not recently_reauthenticated(request):
         return reauth_redirect(request)
     data = request.POST if request.method == "POST" else None

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from safepassage.accounts import permissions
 from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Campaign
 from safepassage.directory import corrections, freshness, verification
@@ -47,9 +48,8 @@ def _mission(request: HttpRequest, campaign: Campaign, pk: int) -> Mission:
 
 
 def _organiser(request: HttpRequest, slug: str) -> Campaign:
-    campaign, kinds = _campaign_and_roles(request, slug)
-    if Role.Kind.ORGANISER not in kinds:
-        raise PermissionDenied
+    campaign = get_object_or_404(Campaign, slug=slug)
+    permissions.require_organiser(request.user, campaign)
     return campaign
 
 

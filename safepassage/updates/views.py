@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -37,10 +36,7 @@ team_login_required = login_required(login_url="accounts:login")
 
 def _campaign(request: HttpRequest, slug: str) -> Campaign:
     campaign = get_object_or_404(Campaign, slug=slug)
-    if not permissions.role_kinds(request.user, campaign):
-        raise Http404
-    if not permissions.is_organiser(request.user, campaign):
-        raise PermissionDenied
+    permissions.require_organiser(request.user, campaign)
     return campaign
 
 
