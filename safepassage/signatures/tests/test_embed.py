@@ -14,6 +14,7 @@ from conftest import sign_data
 from personas import coordinator_of, make_user, organiser_of, user_with_role
 from safepassage.accounts.models import Role
 from safepassage.campaigns.models import Organisation
+from safepassage.outbox.models import Message
 from safepassage.reports.stats import refresh_stats
 from safepassage.signatures import services
 from safepassage.signatures.embeds import EmbedOrigin, embed_partners, validate_origin
@@ -143,6 +144,25 @@ def test_the_embed_path_is_the_signing_path_with_the_same_checks(petition, partn
     assert response.status_code == 200
     assert 'class="error"' in response.content.decode()
     assert not Signature.objects.exists()
+
+
+def test_the_embed_answers_a_repeat_signer_exactly_as_a_new_one(petition, partner):
+    """No 'already signed' oracle through a partner's page either (brief, invariant 2)."""
+
+    def sign(email: str):
+        browser = Client(enforce_csrf_checks=True)
+        token = token_of(browser.get(embed_url(petition, partner)))
+        data = sign_data(email=email, embed_token=token)
+        return browser.post(embed_url(petition, partner), data, HTTP_ORIGIN="http://testserver")
+
+    first, again = sign("twice@example.org"), sign("twice@example.org")
+    other = sign("someone.else@example.org")
+    answers = {(r.status_code, r["Location"].split("?")[0]) for r in (first, again, other)}
+    assert len(answers) == 1
+    assert Signature.objects.count() == 2  # one signature per person
+    # The repeat is told by mail (a "signed again" message), never on the page.
+    kinds = sorted(Message.objects.values_list("kind", flat=True))
+    assert kinds == sorted([Message.Kind.SIGNATURE_CONFIRM] * 2 + [Message.Kind.SIGNATURE_REPEAT])
 
 
 @pytest.mark.parametrize("case", ["no token", "forged", "other site", "other petition"])
