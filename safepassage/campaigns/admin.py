@@ -1,7 +1,8 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -9,7 +10,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.accounts.admin_mixins import CampaignScopedAdmin, scope_campaign_ids
-from safepassage.campaigns.models import Campaign, Organisation, Petition, PetitionText
+from safepassage.campaigns.models import (
+    Campaign,
+    CampaignText,
+    Organisation,
+    Petition,
+    PetitionText,
+)
+from safepassage.lib.localised import missing_languages_note
 
 
 @admin.register(Organisation)
@@ -47,18 +55,43 @@ class PetitionInline(admin.TabularInline[Petition, Campaign]):
     show_change_link = True
 
 
+class CampaignTextInline(admin.TabularInline[CampaignText, Campaign]):
+    """The title and addressee in each further language (the campaign's own are its language's)."""
+
+    model = CampaignText
+    extra = 0
+    fields = ["language", "title", "target_title", "target_person"]
+
+
 @admin.register(Campaign)
 class CampaignAdmin(CampaignScopedAdmin):
     """A campaign's organisers change it; only superusers create or delete campaigns."""
 
     campaign_lookup = "pk"
-    list_display = ["title", "year", "day_of_action", "target_government", "status"]
+    list_display = [
+        "title",
+        "year",
+        "day_of_action",
+        "target_government",
+        "status",
+        "missing_languages",
+    ]
     list_filter = ["status", "year"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["organisations"]
-    inlines = [PetitionInline]
-    readonly_fields = ["opening_checklist"]
+    inlines = [CampaignTextInline, PetitionInline]
+    readonly_fields = ["opening_checklist", "missing_languages"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        return super().get_queryset(request).prefetch_related("texts")
+
+    @admin.display(description=_("languages still to write"))
+    def missing_languages(self, obj: Campaign | None) -> SafeString:
+        """Languages of the site with no title and addressee for this campaign yet."""
+        if obj is None or obj.pk is None:
+            return format_html("")
+        return missing_languages_note(obj.missing_languages())
 
     @admin.display(description=_("ready to open for signing?"))
     def opening_checklist(self, obj: Campaign | None) -> SafeString:
@@ -94,7 +127,26 @@ class PetitionTextInline(admin.StackedInline[PetitionText, Petition]):
 class PetitionAdmin(CampaignScopedAdmin):
     campaign_lookup = "campaign"
     # The signatures app adds the count of confirmed signatures (signatures/admin.py).
-    list_display = ["slug", "campaign", "signature_goal", "opens_at", "closes_at"]
+    list_display = [
+        "slug",
+        "campaign",
+        "signature_goal",
+        "opens_at",
+        "closes_at",
+        "missing_languages",
+    ]
     list_select_related = ["campaign"]
     list_filter = ["bot_challenge"]
     inlines = [PetitionTextInline]
+    readonly_fields = ["missing_languages"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Petition]:
+        return super().get_queryset(request).prefetch_related("texts")
+
+    @admin.display(description=_("languages still to write"))
+    def missing_languages(self, obj: Petition | None) -> SafeString:
+        """Languages of the site the petition's text is not written in yet."""
+        if obj is None or obj.pk is None:
+            return format_html("")
+        written = {text.language for text in obj.texts.all()}
+        return missing_languages_note([c for c, _n in settings.LANGUAGES if c not in written])

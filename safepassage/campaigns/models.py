@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from safepassage.campaigns.signals import campaign_opening
 from safepassage.lib import geo
+from safepassage.lib.localised import ShownInLanguages, localised_copy, written_for
 from safepassage.lib.markdown import render_markdown
 
 
@@ -45,7 +46,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class Campaign(models.Model):
+class Campaign(ShownInLanguages):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         OPEN = "open", _("open")
@@ -96,6 +97,22 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})"
+
+    def own_language(self) -> str:
+        """The language the campaign's own title and addressee are written in."""
+        petition = self.petitions.order_by("pk").first() if self.pk else None
+        return petition.default_language if petition else settings.LANGUAGE_CODE
+
+    def in_language(self, language: str | None) -> Campaign:
+        """The campaign as a reader of ``language`` sees it: a read-only copy with the title
+        and addressee written for that language (CampaignText), or itself when none is."""
+        text = written_for(self.texts.all(), language)
+        return localised_copy(self, text, LOCALISED_FIELDS)
+
+    def missing_languages(self) -> list[str]:
+        """The site's languages with no title and addressee written for them yet."""
+        written = {text.language for text in self.texts.all()} | {self.own_language()}
+        return [code for code, _name in settings.LANGUAGES if code not in written]
 
     def clean(self) -> None:
         if self.day_of_action and self.year and self.day_of_action.year != self.year:
@@ -220,6 +237,13 @@ class Petition(models.Model):
             return False
         return not (self.closes_at and now >= self.closes_at)
 
+    def in_language(self, language: str | None) -> Petition:
+        """The petition with its campaign as a reader of ``language`` sees it (read only)."""
+        campaign = self.campaign.in_language(language)
+        if campaign is self.campaign:
+            return self
+        return localised_copy(self, None, (), related={"campaign": campaign})
+
     def text(self, language: str | None = None) -> PetitionText | None:
         """The text in the requested language, else the default language, else any."""
         texts = {t.language: t for t in self.texts.all()}
@@ -266,7 +290,7 @@ def public_petition(slug: str) -> Petition | None:
         petition = (
             Petition.objects.public()
             .select_related("campaign")
-            .prefetch_related("texts")
+            .prefetch_related("texts", "campaign__texts")
             .filter(slug=slug)
             .first()
         )
@@ -301,14 +325,50 @@ class PetitionText(models.Model):
         return render_markdown(self.body)
 
 
+# What a campaign says to its readers that is written for each language (CampaignText).
+LOCALISED_FIELDS = ("title", "target_title", "target_person")
+
+
+class CampaignText(models.Model):
+    """The campaign's title and addressee in one more language.
+
+    The campaign's own fields are in its own language (its first petition's default);
+    pages, mail and share cards in another language show these instead where written.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    target_title = models.CharField(_("target's title"), max_length=200)
+    target_person = models.CharField(_("target person"), max_length=200)
+
+    class Meta:
+        ordering = ["campaign", "language"]
+        verbose_name = _("campaign title in another language")
+        verbose_name_plural = _("campaign titles in other languages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "language"], name="campaign_text_one_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
+
+
 @receiver([post_save, post_delete], sender=Petition)
 @receiver([post_save, post_delete], sender=PetitionText)
 @receiver([post_save, post_delete], sender=Campaign)
+@receiver([post_save, post_delete], sender=CampaignText)
 def _forget_cached_petitions(
     sender: type[models.Model], instance: models.Model, **kwargs: object
 ) -> None:
     if isinstance(instance, Campaign):
         slugs = list(instance.petitions.values_list("slug", flat=True))
+    elif isinstance(instance, CampaignText):
+        slugs = list(
+            Petition.objects.filter(campaign=instance.campaign_id).values_list("slug", flat=True)
+        )
     elif isinstance(instance, PetitionText):
         slugs = list(
             Petition.objects.filter(pk=instance.petition_id).values_list("slug", flat=True)

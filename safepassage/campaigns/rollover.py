@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from safepassage.campaigns.models import Campaign, Petition, PetitionText
+from safepassage.campaigns.models import Campaign, CampaignText, Petition, PetitionText
 
 
 def same_day_next_year(day: dt.date) -> dt.date:
@@ -55,6 +55,17 @@ def new_campaign(old: Campaign, *, title: str, slug: str, day_of_action: dt.date
         status=Campaign.Status.DRAFT,
     )
     campaign.organisations.set(old.organisations.all())
+    # The addressee in each language carries over; each title follows the new one's.
+    CampaignText.objects.bulk_create(
+        CampaignText(
+            campaign=campaign,
+            language=text.language,
+            title=text.title.replace(str(old.year), str(campaign.year)),
+            target_title=text.target_title,
+            target_person=text.target_person,
+        )
+        for text in old.texts.all()
+    )
     return campaign
 
 

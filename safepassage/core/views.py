@@ -19,9 +19,11 @@ def home(request: HttpRequest) -> HttpResponse:
         Petition.objects.public()
         .filter(campaign__status=Campaign.Status.OPEN)
         .select_related("campaign")
-        .prefetch_related("texts")
+        .prefetch_related("texts", "campaign__texts")
     )
-    return render(request, "core/home.html", {"petitions": petitions})
+    language = get_language()
+    shown = [petition.in_language(language) for petition in petitions]
+    return render(request, "core/home.html", {"petitions": shown})
 
 
 @require_GET

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from safepassage.campaigns.models import Campaign
@@ -16,7 +17,7 @@ class Delivery(models.Model):
     """One campaign's delivery to one mission; every change is kept in its history."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", _("planned")
+        PLANNED = "planned", pgettext_lazy("delivery status", "planned")
         IN_PERSON = "in_person", _("delivered in person")
         POSTED = "posted", _("posted")
         FAXED = "faxed", _("faxed")

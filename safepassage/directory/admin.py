@@ -25,7 +25,7 @@ from safepassage.directory import (
     tallies,
     transfer,
 )
-from safepassage.directory.models import Mission, MissionArea
+from safepassage.directory.models import Mission, MissionArea, MissionName
 from safepassage.directory.tasks import route_signatures
 from safepassage.lib import geo
 
@@ -34,6 +34,14 @@ class MissionAreaInline(admin.TabularInline[MissionArea, Mission]):
     model = MissionArea
     extra = 0
     fields = ["kind", "code", "source", "source_date"]
+
+
+class MissionNameInline(admin.TabularInline[MissionName, Mission]):
+    """The mission's name in the site's other languages, shown to readers of each."""
+
+    model = MissionName
+    extra = 0
+    fields = ["language", "name"]
 
 
 class ImportForm(forms.Form):
@@ -114,7 +122,7 @@ class MissionAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[mis
     list_filter = ["sending_state", "kind", "status", "host_country"]
     search_fields = ["name", "city", "key", "postal_address"]
     readonly_fields = ["updated_at"]
-    inlines = [MissionAreaInline]
+    inlines = [MissionNameInline, MissionAreaInline]
     actions = ["export_csv", "export_json"]
     change_list_template = "admin/directory/mission/change_list.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

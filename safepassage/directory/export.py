@@ -15,11 +15,13 @@ from typing import Any
 
 from safepassage.directory.models import Mission, MissionArea
 from safepassage.directory.transfer import COLUMNS
+from safepassage.directory.validation import NAME_COLUMNS
 from safepassage.lib.spreadsheet import neutralise
 
 
 def mission_record(mission: Mission) -> dict[str, Any]:
     areas = list(mission.areas.all())
+    names = {name.language: name.name for name in mission.names.all()}
     return {
         "id": mission.key,
         "name": mission.name,
@@ -43,17 +45,19 @@ def mission_record(mission: Mission) -> dict[str, Any]:
         "source_url": mission.source,
         "source_date": mission.source_date.isoformat() if mission.source_date else "",
         "notes": mission.notes,
+        **{column: names.get(code, "") for column, code in NAME_COLUMNS.items()},
     }
 
 
 def export_csv(missions: Iterable[Mission], out: io.TextIOBase | Any) -> int:
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    columns = [*COLUMNS, *NAME_COLUMNS]
+    writer.writerow(columns)
     count = 0
     for mission in missions:
         record = mission_record(mission)
         cells = []
-        for column in COLUMNS:
+        for column in columns:
             value = record[column]
             if isinstance(value, list):
                 value = "|".join(value)
@@ -73,5 +77,5 @@ def export_json(missions: Iterable[Mission]) -> str:
 
 
 def export_queryset(sending_state: str = "") -> Any:
-    missions = Mission.objects.prefetch_related("areas").order_by("sending_state", "key")
+    missions = Mission.objects.prefetch_related("areas", "names").order_by("sending_state", "key")
     return missions.filter(sending_state=sending_state) if sending_state else missions

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from safepassage.campaigns.models import validate_country_code
 from safepassage.lib import geo
+from safepassage.lib.localised import ShownInLanguages, localised_copy, written_for
 from safepassage.signatures.models import Signature
 
 
@@ -64,7 +67,7 @@ class MissionQuerySet(models.QuerySet["Mission"]):
         return self.open().exclude(kind=Mission.Kind.PERMANENT_MISSION)
 
 
-class Mission(models.Model):
+class Mission(ShownInLanguages):
     class Kind(models.TextChoices):
         EMBASSY = "embassy", _("embassy")
         CONSULATE_GENERAL = "consulate_general", _("consulate-general")
@@ -158,6 +161,11 @@ class Mission(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def in_language(self, language: str | None) -> Mission:
+        """The mission as a reader of ``language`` sees it: a read-only copy named as the
+        directory names it in that language (MissionName), or itself."""
+        return localised_copy(self, written_for(self.names.all(), language), ("name",))
+
     @property
     def has_coordinates(self) -> bool:
         return self.latitude is not None and self.longitude is not None
@@ -239,3 +247,32 @@ from safepassage.directory.proposals import (  # noqa: E402, F401
     Proposal,
     ProposedValue,
 )
+
+
+class MissionName(models.Model):
+    """A mission's name in one more language (Mission.name is the directory's own)."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="names")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    name = models.CharField(_("name"), max_length=300)
+
+    class Meta:
+        ordering = ["mission", "language"]
+        verbose_name = _("name in another language")
+        verbose_name_plural = _("names in other languages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "language"], name="mission_name_one_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} [{self.language}]"
+
+
+@receiver([post_save, post_delete], sender=MissionName)
+def _names_change_the_mission(
+    sender: type[MissionName], instance: MissionName, **kwargs: object
+) -> None:
+    """A new name changes what the lists show: their caches follow Mission.updated_at."""
+    Mission.objects.filter(pk=instance.mission_id).update(updated_at=timezone.now())

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from safepassage.directory import wikidata
 from safepassage.directory.importreport import ImportReport, Problem, Rejected
-from safepassage.directory.models import Mission, MissionArea
+from safepassage.directory.models import Mission, MissionArea, MissionName
 from safepassage.directory.validation import Problems, Row, columns_of, parse_date, validate_row
 from safepassage.lib import geo
 from safepassage.lib.writelock import database_write_lock
@@ -133,7 +133,19 @@ def import_rows(
             else:
                 report.unchanged += 1
             _sync_areas(mission, row.areas, row.values["source"], row.values["source_date"], report)
+            _sync_names(mission, row.names)
     return report
+
+
+def _sync_names(mission: Mission, names: dict[str, str]) -> None:
+    """The mission's names in other languages as the file gives them (name_<language>)."""
+    for language, name in names.items():
+        if name:
+            MissionName.objects.update_or_create(
+                mission=mission, language=language, defaults={"name": name}
+            )
+        else:
+            MissionName.objects.filter(mission=mission, language=language).delete()
 
 
 def _sync_areas(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
@@ -55,6 +56,15 @@ class Row:
     key: str
     values: dict[str, Any]
     areas: list[tuple[str, str]]  # (kind, code)
+    # The mission's name in other languages, for each name_<language> column the file has
+    # ("" removes that language's name).
+    names: dict[str, str] = field(default_factory=dict)
+
+
+# Optional columns: the mission's name in each of the site's other languages.
+NAME_COLUMNS = {
+    f"name_{code}": code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE
+}
 
 
 def _codes(text: str) -> list[str]:
@@ -273,4 +283,5 @@ def validate_row(
         "source_date": source_date,
         "notes": text("notes"),
     }
-    return Row(line, key, values, areas), None
+    names = {code: text(column) for column, code in NAME_COLUMNS.items() if column in get}
+    return Row(line, key, values, areas, names), None

@@ -138,13 +138,24 @@ def _groups(state: str, language: str, query: str) -> tuple[list[CountryGroup], 
     """Open missions grouped by host country (those matching ``query``), and how many are open."""
     key = search.search_key(query)
     named = freetext.find_country(query) if key else None
-    listed = Mission.objects.of(state).open().order_by("host_country", "kind", "city", "name")
+    listed = (
+        Mission.objects.of(state)
+        .open()
+        .prefetch_related("names")
+        .order_by("host_country", "kind", "city", "name")
+    )
     grouped_found: list[tuple[str, list[Mission]]] = []
     total = 0
     for code, grouped in groupby(listed, key=lambda m: m.host_country):
         items = list(grouped)
         total += len(items)
-        found = [m for m in items if m.host_country == named or search.matches(key, m, language)]
+        found = [
+            m.in_language(language)
+            for m in items
+            if m.host_country == named
+            or search.matches(key, m, language)
+            or search.matches(key, m.in_language(language), language)
+        ]
         if found:
             grouped_found.append((code, found))
     fresh = freshness.freshness_of(

@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +40,8 @@ from safepassage.campaigns.models import Campaign
 from safepassage.events import permissions as event_permissions
 from safepassage.events import remembrance, services
 from safepassage.events.forms import EventAdminForm
-from safepassage.events.models import RSVP, Event, ReadingScript, RemembranceName
+from safepassage.events.models import RSVP, Event, EventText, ReadingScript, RemembranceName
+from safepassage.lib.localised import missing_languages_note
 
 
 def _has_any_role(request: HttpRequest) -> bool:
@@ -99,6 +101,14 @@ PLACE_FIELDS = (
 )  # fmt: skip
 
 
+class EventTextInline(admin.TabularInline[EventText, Event]):
+    """The title and description in each further language (the event's own are its campaign's)."""
+
+    model = EventText
+    extra = 0
+    fields = ["language", "title", "description"]
+
+
 @admin.register(Event)
 class EventAdmin(CampaignScopedAdmin):
     campaign_lookup = "campaign"
@@ -113,9 +123,23 @@ class EventAdmin(CampaignScopedAdmin):
     ]  # fmt: skip
     list_select_related = ["campaign"]
     search_fields = ["title", "city", "venue"]
-    readonly_fields = ["public_link", "confirmed_people", "updated_at"]
+    readonly_fields = ["public_link", "confirmed_people", "updated_at", "missing_languages"]
+    inlines = [EventTextInline]
     fieldsets = [
-        (None, {"fields": ["campaign", "kind", "title", "description", "status", "public_link"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "campaign",
+                    "kind",
+                    "title",
+                    "description",
+                    "status",
+                    "public_link",
+                    "missing_languages",
+                ]
+            },
+        ),
         (
             _("Time"),
             {
@@ -149,7 +173,13 @@ class EventAdmin(CampaignScopedAdmin):
         return super().get_form(request, obj, change, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        return super().get_queryset(request).filter(_manageable(request))
+        return super().get_queryset(request).filter(_manageable(request)).prefetch_related("texts")
+
+    @admin.display(description=_("languages still to write"))
+    def missing_languages(self, obj: Event | None) -> SafeString:
+        if obj is None or obj.pk is None:
+            return format_html("")
+        return missing_languages_note(obj.missing_languages())
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "campaign":

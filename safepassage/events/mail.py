@@ -28,7 +28,7 @@ def render_rsvp_confirm(message: Message) -> Rendered | None:
         "rsvp": rsvp,
         # The RSVP-er's own text reaches the mail only if it is plainly a name (lib.plainname).
         "greeting_name": plain_name(rsvp.name),
-        "event": event,
+        "event": event.in_language(message.language),
         "pending": rsvp.status == RSVP.Status.PENDING,
         "when": services.format_span(event),
         "place": ical.location(event, message.language),

@@ -6,13 +6,16 @@ import uuid
 import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.campaigns.models import Campaign, Organisation, validate_country_code
+from safepassage.lib.localised import ShownInLanguages, localised_copy, written_for
 
 
 def validate_time_zone(value: str) -> None:
@@ -20,7 +23,7 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not an IANA time zone."), params={"value": value})
 
 
-class Event(models.Model):
+class Event(ShownInLanguages):
     class Kind(models.TextChoices):
         DELIVERY = "delivery", _("petition delivery")
         PROTEST = "protest", _("protest")
@@ -41,10 +44,10 @@ class Event(models.Model):
         # A draft is seen by the team only: not listed, not reachable by its link, no RSVPs
         # (next year's campaign starts with its events as drafts, core/rollover.py).
         DRAFT = "draft", _("draft (team only)")
-        PLANNED = "planned", _("planned")
-        CONFIRMED = "confirmed", _("confirmed")
-        CANCELLED = "cancelled", _("cancelled")
-        HELD = "held", _("held")
+        PLANNED = "planned", pgettext_lazy("event status", "planned")
+        CONFIRMED = "confirmed", pgettext_lazy("event status", "confirmed")
+        CANCELLED = "cancelled", pgettext_lazy("event status", "cancelled")
+        HELD = "held", pgettext_lazy("event status", "held")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="events")
@@ -146,6 +149,42 @@ class Event(models.Model):
     def local_end(self) -> datetime | None:
         return self.ends_at.astimezone(self.zone) if self.ends_at else None
 
+    def in_language(self, language: str | None) -> Event:
+        """The event as a reader of ``language`` sees it: a read-only copy with the title and
+        description written for that language (EventText), or itself when none is."""
+        return localised_copy(self, written_for(self.texts.all(), language), EVENT_TEXT_FIELDS)
+
+    def missing_languages(self) -> list[str]:
+        """The site's languages with no title written for the event yet (its campaign's own
+        language is the event's own)."""
+        written = {text.language for text in self.texts.all()} | {self.campaign.own_language()}
+        return [code for code, _name in settings.LANGUAGES if code not in written]
+
+
+EVENT_TEXT_FIELDS = ("title", "description")
+
+
+class EventText(models.Model):
+    """An event's title and description in one more language than its own."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="texts")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        ordering = ["event", "language"]
+        verbose_name = _("event title in another language")
+        verbose_name_plural = _("event titles in other languages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "language"], name="event_text_one_per_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} [{self.language}]"
+
 
 class RSVP(models.Model):
     """Someone coming to an event. Like a signature: e-mail only as a keyed hash,
@@ -153,8 +192,8 @@ class RSVP(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for e-mail confirmation")
-        CONFIRMED = "confirmed", _("confirmed")
-        CANCELLED = "cancelled", _("cancelled")
+        CONFIRMED = "confirmed", pgettext_lazy("RSVP status", "confirmed")
+        CANCELLED = "cancelled", pgettext_lazy("RSVP status", "cancelled")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")

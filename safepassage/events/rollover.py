@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from safepassage.campaigns.models import Campaign
-from safepassage.events.models import Event, ReadingScript, RemembranceName
+from safepassage.events.models import Event, EventText, ReadingScript, RemembranceName
 
 # What an event's copy takes over unchanged.
 COPIED = (
@@ -39,6 +39,12 @@ def copy_for_rollover(old: Campaign, new: Campaign, shift: dt.timedelta) -> dict
         copy.starts_at = shifted(event.starts_at, zone, shift)
         copy.ends_at = shifted(event.ends_at, zone, shift) if event.ends_at else None
         copy.save()
+        EventText.objects.bulk_create(
+            EventText(
+                event=copy, language=text.language, title=text.title, description=text.description
+            )
+            for text in event.texts.all()
+        )
         copies[event.pk] = copy
     RemembranceName.objects.bulk_create(
         RemembranceName(

@@ -89,7 +89,8 @@ def _petition_title(petition: Petition, language: str) -> str:
 def sample(signature: Signature, mission: Mission | None, language: str) -> Sample:
     """The personal letter in ``language``, filled in for the signer and ``mission``."""
     petition = signature.petition
-    campaign = petition.campaign
+    # The campaign's title and addressee as written for the letter's language.
+    campaign = petition.campaign.in_language(language)
     name = display_name(signature.first_name, signature.last_name, language)
     title = _petition_title(petition, language)
     with translation.override(language):
@@ -100,7 +101,7 @@ def sample(signature: Signature, mission: Mission | None, language: str) -> Samp
             "petition": title,
             "target_person": campaign.target_person,
             "target_title": campaign.target_title,
-            "mission": mission.name if mission else "",
+            "mission": mission.in_language(language).name if mission else "",
             "campaign": campaign.title,
             "day": long_date(campaign.day_of_action, language),
         }

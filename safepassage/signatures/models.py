@@ -10,6 +10,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.campaigns.models import Organisation, Petition
 from safepassage.signatures.embeds import EmbedOrigin
@@ -40,7 +41,7 @@ class Signature(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting for e-mail confirmation")
-        CONFIRMED = "confirmed", _("confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("signature status", "confirmed")
 
     class Placement(models.TextChoices):
         """How precisely the signer's place was found when routing (blank: not routed yet)."""

@@ -151,9 +151,9 @@ def render(
 def share_image(petition: Petition, language: str, count: int, site: str) -> bytes:
     """The petition's picture in ``language`` for its live ``count``, from the cache if drawn."""
     text = petition.text(language)
-    title = text.title if text else petition.campaign.title
+    campaign = petition.campaign.in_language(language)
+    title = text.title if text else campaign.title
     shown = rounded(count)
-    campaign = petition.campaign
     day = gettext("Day of action: %(day)s") % {
         "day": date_format(campaign.day_of_action, "DATE_FORMAT")
     }

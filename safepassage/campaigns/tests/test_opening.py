@@ -76,6 +76,8 @@ def test_the_admin_refuses_to_open_it_and_says_why(client):
             "day_of_action": "2027-09-24",
             "petitions-TOTAL_FORMS": "0",
             "petitions-INITIAL_FORMS": "0",
+            "texts-TOTAL_FORMS": "0",
+            "texts-INITIAL_FORMS": "0",
         }
     )
     response = client.post(url, data)

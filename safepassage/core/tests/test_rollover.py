@@ -26,6 +26,7 @@ from safepassage.accounts.security import REAUTH_AT
 from safepassage.campaigns.models import Campaign, Organisation, Petition
 from safepassage.core import rollover
 from safepassage.core.demo import ORGANISATIONS
+from safepassage.core.demo_texts import PETITION
 from safepassage.deliveries.models import Delivery
 from safepassage.deliveries.services import plan_deliveries, record
 from safepassage.directory.models import Mission
@@ -252,7 +253,7 @@ def test_the_copy_holds_what_next_year_needs(full: Campaign):
     assert (petition.signature_goal, petition.default_language) == (10_000, "en")
     texts = {t.language: (t.title, t.body) for t in petition.texts.all()}
     assert texts == {t.language: (t.title, t.body) for t in old_petition.texts.all()}
-    assert set(texts) == {"en", "ko"}
+    assert set(texts) == set(PETITION)
 
     # Letters: one draft version each, approved by nobody yet; attachments are the new documents.
     [document] = new.supporting_documents.all()
@@ -538,6 +539,8 @@ def test_a_campaign_made_in_the_admin_is_organised_by_its_creator(db: None):
             "status": "draft",
             "petitions-TOTAL_FORMS": "0",
             "petitions-INITIAL_FORMS": "0",
+            "texts-TOTAL_FORMS": "0",
+            "texts-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

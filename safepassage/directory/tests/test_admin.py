@@ -40,6 +40,10 @@ def test_an_edit_in_the_admin_is_audited_with_who_made_it(client, organiser):
             "areas-0-kind": "district",
             "areas-0-code": "DE-HE",
             "areas-0-source": "https://example.org/districts",
+            "names-TOTAL_FORMS": "1",
+            "names-INITIAL_FORMS": "0",
+            "names-0-language": "ja",
+            "names-0-name": "中華人民共和国駐ミュンヘン総領事館",
         }
     )
     response = client.post(url, data)
@@ -51,6 +55,7 @@ def test_an_edit_in_the_admin_is_audited_with_who_made_it(client, organiser):
     assert area.history.get().history_user == organiser
     history = client.get(reverse("admin:directory_mission_history", args=[mission.pk]))
     assert history.status_code == 200 and "alice" in history.content.decode()
+    assert Mission.objects.get().names.get(language="ja").name.endswith("総領事館")
 
 
 def test_a_bad_code_is_refused_in_the_admin(client, organiser):
@@ -60,6 +65,7 @@ def test_a_bad_code_is_refused_in_the_admin(client, organiser):
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() or "" for name in form.fields}
     data.update({"host_country": "XX", "areas-TOTAL_FORMS": "0", "areas-INITIAL_FORMS": "0"})
+    data.update({"names-TOTAL_FORMS": "0", "names-INITIAL_FORMS": "0"})
     response = client.post(url, data)
     assert response.status_code == 200
     assert "not an ISO 3166-1 country code" in response.content.decode()

@@ -324,10 +324,13 @@ def test_country_names_follow_the_language(client, petition, several):
     html = outside_map(page(client, list_url(petition.campaign)))
     assert "<h2>미국</h2>" in html, html[:2000]
     assert "<h2>대한민국</h2>" in html or "<h2>한국</h2>" in html
-    # German has no interface catalogue yet: the page is English (lib/languages.py), and
-    # so are its country names, as its lang attribute says.
     client.post(reverse("set_language"), {"language": "de", "next": "/"})
     html = outside_map(page(client, list_url(petition.campaign)))
+    assert "<h2>Vereinigte Staaten</h2>" in html and "United States" not in html
+    # A language the interface is not ready in gets English, and English country names,
+    # as its lang attribute says (lib/languages.py).
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = outside_map(page(client, list_url(petition.campaign), lang="tlh"))
     assert "<h2>United States</h2>" in html and "Vereinigte Staaten" not in html
 
 
@@ -388,6 +391,8 @@ def admin_data(campaign: Campaign, **overrides: str) -> dict[str, Any]:
         "contact": "",
         "capacity": "",
         "visibility": "public",
+        "texts-TOTAL_FORMS": "0",
+        "texts-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

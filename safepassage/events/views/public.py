@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -22,11 +23,13 @@ from safepassage.campaigns.models import Campaign
 from safepassage.events import ical, services
 from safepassage.events.forms import COMMON_ZONES, FilterForm, RSVPForm, TimeZoneForm
 from safepassage.events.models import RSVP, Event
-from safepassage.lib import geo
+from safepassage.lib import formtokens, geo
 
 logger = logging.getLogger(__name__)
 
 MAP_SECONDS = 60
+# The RSVP form's token (lib/formtokens.py): it names the event; the page sets no cookie.
+RSVP_TOKEN_SALT = "safepassage.events.rsvp-form"  # noqa: S105 (a salt, not a secret)
 FEED_SECONDS = 300
 
 
@@ -57,9 +60,12 @@ def city_feed_url(campaign: Campaign, event: Event) -> str:
 
 @require_GET
 def event_list(request: HttpRequest, campaign_slug: str) -> HttpResponse:
-    campaign = _campaign(campaign_slug)
     language = get_language() or "en"
-    events = list(services.listed_events(campaign))
+    campaign = _campaign(campaign_slug).in_language(language)
+    events = [
+        event.in_language(language)
+        for event in services.listed_events(campaign).prefetch_related("texts")
+    ]
     dates = sorted({event.local_start().date() for event in events})
     form = FilterForm(request.GET or None, dates=dates)
     kind, day = "", None
@@ -130,15 +136,16 @@ def _event_context(request: HttpRequest, event: Event, form: RSVPForm | None) ->
         if mission is not None
         else ""
     )
+    language = get_language() or "en"
     return {
-        "event": event,
-        "campaign": event.campaign,
+        "event": event.in_language(language),
+        "campaign": event.campaign.in_language(language),
         "when": services.format_span(event),
         "tz_form": tz_form,
         "viewer_time": viewer_time,
         "zones": sorted({*COMMON_ZONES, event.time_zone}),
         "address_public": services.address_public(event),
-        "country_name": geo.country_name(event.country, get_language() or "en"),
+        "country_name": geo.country_name(event.country, language),
         "people": services.confirmed_people(event),
         "capacity_left": left,
         "is_open": is_open,
@@ -146,6 +153,7 @@ def _event_context(request: HttpRequest, event: Event, form: RSVPForm | None) ->
         "form": form if is_open else None,
         "mission_url": mission_url,
         "listed": event.visibility == Event.Visibility.PUBLIC,
+        "form_token": formtokens.issue(RSVP_TOKEN_SALT, str(event.pk)),
     }
 
 
@@ -155,12 +163,17 @@ def event_page(request: HttpRequest, event_uuid: uuid.UUID) -> HttpResponse:
     return render(request, "events/event.html", _event_context(request, event, None))
 
 
+@csrf_exempt  # a signed form token and the origin check instead (lib/formtokens.py)
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "POST"])
 def rsvp(request: HttpRequest, event_uuid: uuid.UUID) -> HttpResponse:
     event = _event(event_uuid)
     if request.method == "GET":
         return redirect(reverse("events:event", args=[event.uuid]) + "#rsvp")
+    if not formtokens.accepted(request, RSVP_TOKEN_SALT, str(event.pk)):
+        again = reverse("events:event", args=[event.uuid]) + "#rsvp"
+        context = {"event": event, "again": again}
+        return render(request, "events/form_expired.html", context, status=403)
     if not services.rsvp_open(event):
         context = _event_context(request, event, None)
         return render(request, "events/event.html", context, status=409)
@@ -242,11 +255,12 @@ def _invalid(request: HttpRequest) -> HttpResponse:
 
 def _rsvp_context(rsvp: RSVP) -> dict[str, object]:
     event = rsvp.event
+    language = get_language() or "en"
     return {
         "rsvp": rsvp,
-        "event": event,
+        "event": event.in_language(language),
         "when": services.format_span(event),
-        "country_name": geo.country_name(event.country, get_language() or "en"),
+        "country_name": geo.country_name(event.country, language),
         "people": services.confirmed_people(event),
         "cancel_url": services.link("cancel", rsvp),
         "page_url": services.link("view", rsvp),

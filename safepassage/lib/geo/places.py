@@ -13,7 +13,14 @@ from functools import cache
 import pycountry
 
 # Django language codes that differ from the catalogue names pycountry ships.
-_CATALOGUE_NAMES = {"zh-hans": "zh_CN", "zh-hant": "zh_TW", "pt-br": "pt_BR", "nb": "nb_NO"}
+_CATALOGUE_NAMES = {
+    "zh-hans": "zh_CN",
+    "zh-hant": "zh_TW",
+    # The coalition writes Portuguese for Brazil (docs/translations.md).
+    "pt": "pt_BR",
+    "pt-br": "pt_BR",
+    "nb": "nb_NO",
+}
 
 
 @cache

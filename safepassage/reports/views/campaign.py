@@ -112,8 +112,8 @@ def _mission_rows(stats: CampaignStats, language: str) -> list[Row]:
 
 def _event_rows(campaign: Campaign, language: str) -> tuple[list[dict[str, Any]], int, str]:
     events = [
-        event
-        for event in event_services.listed_events(campaign)
+        event.in_language(language)
+        for event in event_services.listed_events(campaign).prefetch_related("texts")
         if event.status != Event.Status.CANCELLED
     ]
     rows = [
@@ -142,17 +142,26 @@ def _page(slug: str, language: str) -> dict[str, Any] | None:
     Rendered HTML for the parts that are the same for every visitor, so a
     request renders little more than the site's frame and the counter.
     """
-    campaign = Campaign.objects.exclude(status=Campaign.Status.DRAFT).filter(slug=slug).first()
-    if campaign is None:
+    found = (
+        Campaign.objects.exclude(status=Campaign.Status.DRAFT)
+        .prefetch_related("texts")
+        .filter(slug=slug)
+        .first()
+    )
+    if found is None:
         return None
+    # Its title and addressee as written for this language (read only from here on).
+    campaign = found.in_language(language)
     stats = stats_for(campaign)
     petition = (
         Petition.objects.filter(campaign=campaign)
         .select_related("campaign")
-        .prefetch_related("texts")
+        .prefetch_related("texts", "campaign__texts")
         .order_by("pk")
         .first()
     )
+    if petition is not None:
+        petition = petition.in_language(language)
     events, events_total, events_map = _event_rows(campaign, language)
     sections = {
         "campaign": campaign,

@@ -95,6 +95,8 @@ def social_meta(
     path = path or (request.path if request is not None else "/")
     if petition is None and campaign is not None:
         petition = Petition.objects.filter(campaign=campaign).order_by("pk").first()
+    if petition is not None:
+        petition = petition.in_language(language)
     text = petition.text(language) if petition else None
     title = title or (text.title if text else petition.campaign.title if petition else "")
     image = image_alt = ""
@@ -168,6 +170,6 @@ def share_links(context: template.Context, petition: Petition, path: str = "") -
     """Links that share ``path`` (the petition's signing page by default) in this language."""
     language = get_language() or settings.LANGUAGE_CODE
     text = petition.text(language)
-    title = text.title if text else petition.campaign.title
+    title = text.title if text else petition.campaign.in_language(language).title
     url = absolute(with_language(path or petition.get_absolute_url(), language))
     return {"url": url, "title": title, "targets": share_targets(url, title)}
