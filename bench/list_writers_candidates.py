@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from safepassage.packets import fonts
-from safepassage.packets.listpdf import (
+from safepassage.packets.listlayout import (
     A4,
     BODY_SIZE,
     COLUMN_GAP,

@@ -14,9 +14,10 @@ known from the backup's own log, from the erasure log outside the database
 withdrew after the backup was taken is erased again before the application
 serves. The same log holds the withdrawals that erase an address but keep
 the row (by uuid or keyed hash): cancelled RSVPs and the updates app's
-unsubscribes. They are replayed after the erasures, so whoever cancelled or
-unsubscribed after the backup stays so, address erased. See
-docs/operations.md.
+unsubscribes; and the addresses a mail provider reported undeliverable (by
+keyed hash). They are replayed after the erasures, so whoever cancelled or
+unsubscribed after the backup stays so, address erased, and an address that
+bounced or complained after it is mailed no more. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from safepassage.core.pgtools import BackupError as BackupError
 from safepassage.events import cancellog
 from safepassage.lib.privatefiles import create_private, fsync_dir, private_dir
 from safepassage.outbox.models import Message
-from safepassage.signatures import erasurelog
+from safepassage.signatures import erasurelog, undeliverablelog
 from safepassage.signatures.services import replay_erasures
 from safepassage.updates import unsubscribelog
 
@@ -75,11 +76,18 @@ class Restored:
     unsubscribes_reapplied: int = 0
     cancels_known: int = 0
     cancels_reapplied: int = 0
+    undeliverable_known: int = 0
+    undeliverable_reapplied: int = 0
 
 
 def withdrawal_records() -> list[erasurelog.Record]:
-    """The database's withdrawals that keep their row: cancelled RSVPs, unsubscribes."""
-    return [*cancellog.database_records(), *unsubscribelog.database_records()]
+    """The database's withdrawals that keep their row: cancelled RSVPs, unsubscribes,
+    and the addresses reported undeliverable."""
+    return [
+        *cancellog.database_records(),
+        *unsubscribelog.database_records(),
+        *undeliverablelog.database_records(),
+    ]
 
 
 def database_kind() -> str:
@@ -155,6 +163,7 @@ def create_backup(destination: Path) -> Backup:
             "erasures": len(erasurelog.erasures(records)),
             "unsubscribes": len(erasurelog.unsubscribes(records)),
             "cancels": len(erasurelog.cancellations(records)),
+            "undeliverable": len(erasurelog.undeliverables(records)),
             "files": files,
         }
         _write_private(partial / MANIFEST, json.dumps(manifest, indent=2).encode() + b"\n")
@@ -250,16 +259,18 @@ class _Replayed:
     withheld: int = 0
     cancels: int = 0
     unsubscribes: int = 0
+    undeliverable: int = 0
 
 
 def _migrate_and_replay(records: list[erasurelog.Record]) -> _Replayed:
-    """Migrate, erase again, cancel RSVPs again, then unsubscribe again."""
+    """Migrate, erase again, cancel RSVPs again, unsubscribe again, mark undeliverable again."""
     call_command("migrate", interactive=False, verbosity=0)
     pending = _pending_mail()
     done = _Replayed()
     done.removed = replay_erasures([record.as_replay() for record in erasurelog.erasures(records)])
     done.cancels = cancellog.replay(erasurelog.cancellations(records))
     done.unsubscribes = unsubscribelog.replay(erasurelog.unsubscribes(records))
+    done.undeliverable = undeliverablelog.replay(erasurelog.undeliverables(records))
     done.withheld = pending - _pending_mail()
     return done
 
@@ -291,7 +302,8 @@ def restore_backup(backup: Path, say: Callable[[str], None] = print) -> Restored
         f"{len(only(outside))} in {erasurelog.log_path()}, {len(only(replaced))} in the "
         f"database being replaced); cancelled RSVPs known: "
         f"{len(erasurelog.cancellations(known))}; unsubscribes known: "
-        f"{len(erasurelog.unsubscribes(known))}"
+        f"{len(erasurelog.unsubscribes(known))}; undeliverable addresses known: "
+        f"{len(erasurelog.undeliverables(known))}"
     )
     database_file = backup / DATABASE_FILES[kind]
     if kind == "sqlite":
@@ -312,6 +324,8 @@ def restore_backup(backup: Path, say: Callable[[str], None] = print) -> Restored
         unsubscribes_reapplied=done.unsubscribes,
         cancels_known=len(erasurelog.cancellations(known)),
         cancels_reapplied=done.cancels,
+        undeliverable_known=len(erasurelog.undeliverables(known)),
+        undeliverable_reapplied=done.undeliverable,
     )
 
 
@@ -325,6 +339,7 @@ def _erasures_of_current_database() -> list[erasurelog.Record]:
             erasurelog.database_records,
             cancellog.database_records,
             unsubscribelog.database_records,
+            undeliverablelog.database_records,
         ):
             try:
                 records.extend(source())

@@ -20,6 +20,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -40,6 +41,7 @@ from safepassage.deliveries.forms import (
 )
 from safepassage.deliveries.models import Delivery, Evidence, Response
 from safepassage.deliveries.permissions import can_manage_delivery, deliveries_for
+from safepassage.directory import freshness
 from safepassage.lib import geo
 from safepassage.lib.geo.timezones import mission_time_zone
 from safepassage.lib.uploads import CONTENT_TYPES
@@ -128,11 +130,14 @@ def _page(
         )
     message = delivery.message
     info = packets.info(message.pk) if message is not None else None
+    address = freshness.mission_freshness(delivery.mission, timezone.localdate())
     context: dict[str, Any] = {
         "delivery": delivery,
         "campaign": delivery.campaign,
         "mission": delivery.mission,
         "country": _country_name(delivery.mission.host_country),
+        "address_state": address.state,
+        "address_note": freshness.describe(address),
         "zone": zone,
         "local_zone": zone or "UTC",
         "record_form": record_form,

@@ -8,6 +8,9 @@ A mission's address is
   older than ``DIRECTORY_ADDRESS_MAX_AGE_MONTHS`` (default 12);
 - ``verified``: confirmed within that age.
 
+``describe`` words it for print (packets, judged on the campaign's day of
+action so a packet's bytes depend on stored data only) and the delivery page.
+
 A campaign's missions to check are those it plans to deliver to (the
 ``planned_missions`` signal, answered by the apps that plan deliveries) and
 those assigned to a coordinator. ``send_reminders`` (housekeeping) mails the
@@ -25,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from safepassage.accounts.models import Assignment, Role
 from safepassage.accounts.permissions import fold_city, fold_country
@@ -116,6 +120,32 @@ def freshness_of(missions: list[Mission], today: date) -> dict[int, MissionFresh
         m.pk: MissionFreshness(m, state(m, confirmed[m.pk], today), confirmed[m.pk])
         for m in missions
     }
+
+
+def mission_freshness(mission: Mission, today: date) -> MissionFreshness:
+    """How fresh one mission's address is on ``today``, from stored dates only."""
+    return freshness_of([mission], today)[mission.pk]
+
+
+def confirmed_month(row: MissionFreshness) -> str:
+    """``2024-06``: the month of the last confirmation, or nothing."""
+    return row.confirmed.strftime("%Y-%m") if row.confirmed else ""
+
+
+def describe(row: MissionFreshness) -> str:
+    """One printed line on the address, for packets and the delivery pages.
+
+    A missing address is said in words, never left as an empty block. Only
+    the row's stored dates: the same record and day give the same words.
+    """
+    if row.state == "missing":
+        return _("No address on record — check with the organiser.")
+    month = confirmed_month(row)
+    if row.state == "verified":
+        return _("Address confirmed %(month)s.") % {"month": month}
+    if month:
+        return _("Address last confirmed %(month)s; it may have changed since.") % {"month": month}
+    return _("Address never confirmed; check it with the organiser.")
 
 
 def campaign_freshness(campaign: Campaign, today: date | None = None) -> CampaignFreshness:

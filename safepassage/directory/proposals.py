@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from safepassage.lib.storage import private_storage
 
@@ -41,7 +42,7 @@ FIELD_VALUES = [choice.value for choice in Field]
 
 class Proposal(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
+        OPEN = "open", pgettext_lazy("proposal status", "open")
         MORE = "more", _("more information asked")
         DECIDED = "decided", _("decided")
         REJECTED = "rejected", _("rejected")
@@ -126,9 +127,9 @@ class ProposedValue(models.Model):
     """One field's proposed value and what the organiser decided about it."""
 
     class Decision(models.TextChoices):
-        OPEN = "open", _("open")
-        ACCEPTED = "accepted", _("accepted")
-        REJECTED = "rejected", _("rejected")
+        OPEN = "open", pgettext_lazy("proposed value", "open")
+        ACCEPTED = "accepted", pgettext_lazy("proposed value", "accepted")
+        REJECTED = "rejected", pgettext_lazy("proposed value", "rejected")
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="values")
     field = models.CharField(_("field"), max_length=20, choices=Field)

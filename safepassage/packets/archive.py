@@ -4,7 +4,9 @@ The ZIP depends on the packets' contents only (sorted names, fixed times and
 permissions), so building the same packets again gives the same bytes. Its
 members are named as a person reads them (``naming.py``: "2026-09-24 Chicago
 — Consulate-General of the PRC.pdf"); two missions that would share a name
-are numbered. The manifest maps each file back to its mission's stable id.
+are numbered. The manifest maps each file back to its mission's stable id,
+with its address and how fresh that is on the day of action (``address_state``
+missing, stale or verified; ``address_confirmed`` the month, ``2024-06``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import io
 import zipfile
 from typing import IO
 
+from safepassage.directory import freshness
 from safepassage.lib import geo
 from safepassage.lib.spreadsheet import neutralise
 from safepassage.packets import naming
@@ -28,6 +31,8 @@ MANIFEST_COLUMNS = (
     "city",
     "country",
     "postal_address",
+    "address_state",
+    "address_confirmed",
     "email",
     "signatures",
     "named",
@@ -62,6 +67,8 @@ def manifest(build: PacketBuild, packets: list[Packet], names: list[str]) -> byt
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(MANIFEST_COLUMNS)
     language = build.petition.default_language or "en"
+    on = build.campaign.day_of_action  # as the packets judge it (assemble.address_notes)
+    fresh = freshness.freshness_of([packet.mission for packet in packets], on)
     for packet, name in zip(packets, names, strict=True):
         mission = packet.mission
         row = (
@@ -70,6 +77,8 @@ def manifest(build: PacketBuild, packets: list[Packet], names: list[str]) -> byt
             mission.city,
             geo.country_name(mission.host_country, language),
             mission.postal_address,
+            fresh[mission.pk].state,
+            freshness.confirmed_month(fresh[mission.pk]),
             mission.email,
             packet.total_count,
             packet.named_count,

@@ -6,7 +6,9 @@ versions and dated on the day of action, the list comes from the packet's
 snapshot (``snapshot.py``), and the parts are joined by ``lib/pdf.py``: a /ID
 derived from the content instead of a random one, no dates in the metadata.
 The metadata holds only a title (mission and campaign) and the producer,
-never anything a signer typed.
+never anything a signer typed. The list's first page says where the packet
+goes and how fresh that address is (``address_notes``), judged on the day of
+action too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from safepassage.letters.merge import context_for
+from safepassage.directory import freshness
+from safepassage.letters.merge import context_for, mission_address
 from safepassage.letters.rendering import attachment_pdfs, render_letter_pdf
 from safepassage.lib.pdf import merge
 from safepassage.packets import snapshot
@@ -77,6 +80,21 @@ def list_title(build: PacketBuild, mission: Mission) -> tuple[str, str]:
     return title, subtitle
 
 
+def address_notes(build: PacketBuild, mission: Mission) -> list[str]:
+    """Page one's lines on where the packet goes: the address on record and how fresh it is.
+
+    Judged on the campaign's day of action, the date the letters already
+    carry, from the mission's stored verification dates: no clock, so a
+    rebuild prints the same. A missing address is one line saying so.
+    """
+    row = freshness.mission_freshness(mission, build.campaign.day_of_action)
+    if row.state == "missing":
+        return [freshness.describe(row)]
+    lines = mission_address(mission, packet_language(build)).splitlines()
+    address = _("Address on record: %(address)s") % {"address": ", ".join(lines)}
+    return [address, freshness.describe(row)]
+
+
 def totals_lines(listed: snapshot.Counts, mission_total: int, petition_total: int) -> list[str]:
     return [
         _("Signers named: %(count)s") % {"count": listed.named},
@@ -119,6 +137,7 @@ def render_list(
             ),
             title=title,
             subtitle=subtitle,
+            notes=address_notes(build, mission),
             headers=headers,
             totals=totals_lines(listed, mission_total, petition_total),
             page_label=_("Page {page} of {pages}"),

@@ -30,6 +30,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from safepassage.lib.pdf import PRODUCER
+from safepassage.packets.listlayout import (
+    A4,
+    BODY_SIZE,
+    FOOTER_SIZE,
+    FOOTER_Y,
+    HEADER_SIZE,
+    MARGIN_X,
+    NOTE_PITCH,
+    NOTE_SIZE,
+    ROW_PITCH,
+    SUBTITLE_SIZE,
+    TABLE_BOTTOM,
+    TITLE_SIZE,
+    geometry,
+    rows_per_page,
+)
 from safepassage.packets.listtext import (
     CHAIN,
     RESOURCE,
@@ -40,8 +56,6 @@ from safepassage.packets.listtext import (
     pdf_text,
 )
 from safepassage.packets.pdfobjects import Page, PdfWriter, write_font
-
-A4 = (595.28, 841.89)
 
 __all__ = ["A4", "ListResult", "ListRow", "display_text", "render_signer_list", "rows_per_page"]
 
@@ -66,83 +80,6 @@ class ListResult:
     rows: int
 
 
-# --- layout ------------------------------------------------------------------
-
-BODY_SIZE = 9.0
-HEADER_SIZE = 9.0
-TITLE_SIZE = 14.0
-SUBTITLE_SIZE = 9.0
-FOOTER_SIZE = 8.5
-ROW_PITCH = 13.5
-MARGIN_X = 42.0
-MARGIN_TOP = 42.0
-TABLE_BOTTOM = 58.0
-FOOTER_Y = 30.0
-COLUMN_GAP = 8.0
-COLUMN_SHARES = (0.34, 0.24, 0.21, 0.21)  # name, city, region, country of what the number leaves
-
-
-@dataclass(frozen=True)
-class _Geometry:
-    width: float
-    height: float
-    col_x: tuple[float, ...]  # left edge of each column (number column: right edge)
-    col_w: tuple[float, ...]
-    table_w: float
-    title_y: float
-    subtitle_y: float
-    first_header_y: float
-    header_y: float
-    first_capacity: int
-    capacity: int
-
-    def row_y(self, header_y: float, slot: int) -> float:
-        return header_y - 17.0 - slot * ROW_PITCH
-
-
-def _geometry(page_size: tuple[float, float], has_subtitle: bool) -> _Geometry:
-    width, height = page_size
-    table_w = width - 2 * MARGIN_X
-    number_w = 38.0
-    rest = table_w - number_w - 4 * COLUMN_GAP
-    widths = [number_w] + [rest * share for share in COLUMN_SHARES]
-    xs = [MARGIN_X + number_w]  # right edge: numbers are right-aligned
-    x = MARGIN_X + number_w + COLUMN_GAP
-    for w in widths[1:]:
-        xs.append(x)
-        x += w + COLUMN_GAP
-    top = height - MARGIN_TOP
-    title_y = top - TITLE_SIZE
-    subtitle_y = title_y - 16.0
-    first_header_y = (subtitle_y if has_subtitle else title_y) - 24.0
-    header_y = top - HEADER_SIZE
-
-    def capacity(header: float) -> int:
-        return int((header - 17.0 - TABLE_BOTTOM) // ROW_PITCH) + 1
-
-    return _Geometry(
-        width=width,
-        height=height,
-        col_x=tuple(round(v, 2) for v in xs),
-        col_w=tuple(round(v, 2) for v in widths),
-        table_w=table_w,
-        title_y=title_y,
-        subtitle_y=subtitle_y,
-        first_header_y=first_header_y,
-        header_y=header_y,
-        first_capacity=capacity(first_header_y),
-        capacity=capacity(header_y),
-    )
-
-
-def rows_per_page(
-    page_size: tuple[float, float] = A4, *, first: bool = False, subtitle: bool = True
-) -> int:
-    """How many signer rows fit on a page (page one also carries the title)."""
-    geometry = _geometry(page_size, subtitle)
-    return geometry.first_capacity if first else geometry.capacity
-
-
 class _Document:
     """State of one list being written: geometry, the current page, finished pages."""
 
@@ -154,12 +91,14 @@ class _Document:
         headers: tuple[str, str, str, str, str],
         language: str,
         page_size: tuple[float, float],
+        notes: Sequence[str] = (),
     ) -> None:
         self.title = display_text(title)
         self.subtitle = display_text(subtitle)
+        self.notes = [display_text(note) for note in notes if note.strip()]
         self.headers = tuple(display_text(h) for h in headers)
         self.language = language
-        self.geo = _geometry(page_size, bool(self.subtitle))
+        self.geo = geometry(page_size, bool(self.subtitle), len(self.notes))
         self.typesetter = Typesetter(language)
         self.writer = PdfWriter()
         self.bodies: list[int] = []
@@ -209,6 +148,9 @@ class _Document:
             if self.subtitle:
                 cell = typeset(self.subtitle, SUBTITLE_SIZE, geo.table_w)
                 self.put(page, cell, MARGIN_X, geo.subtitle_y, SUBTITLE_SIZE)
+            for index, note in enumerate(self.notes):
+                cell = typeset(note, NOTE_SIZE, geo.table_w)
+                self.put(page, cell, MARGIN_X, geo.notes_y - index * NOTE_PITCH, NOTE_SIZE)
             self.header_y = geo.first_header_y
             self.capacity = geo.first_capacity
         else:
@@ -411,6 +353,7 @@ def render_signer_list(
     *,
     title: str,
     subtitle: str = "",
+    notes: Sequence[str] = (),
     headers: tuple[str, str, str, str, str],
     totals: Sequence[str],
     page_label: str = "Page {page} of {pages}",
@@ -419,12 +362,20 @@ def render_signer_list(
 ) -> ListResult:
     """Write the signer list as a PDF: title, a table with a header on every page, totals.
 
+    ``notes`` are lines printed on page one under the subtitle (the mission's
+    address and how fresh it is).
+
     ``rows`` is consumed once, in order, and may be a generator of a million
     rows; only the compressed page streams are kept. Values are cleaned with
     ``display_text`` and shortened to their column with an ellipsis.
     """
     document = _Document(
-        title=title, subtitle=subtitle, headers=headers, language=language, page_size=page_size
+        title=title,
+        subtitle=subtitle,
+        headers=headers,
+        language=language,
+        page_size=page_size,
+        notes=notes,
     )
     count = 0
     for row in rows:

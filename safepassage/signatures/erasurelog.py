@@ -12,12 +12,15 @@ that erases an address without erasing the row (``WithdrawalRecord``): an
 unsubscribe from updates (``"kind": "unsubscribe"``, of a signature, an RSVP
 or a coordinator) or a cancelled RSVP (``"kind": "cancel"``), with the
 campaign id, the row's uuid (a coordinator's keyed e-mail hash), how and
-when. This module only reads and writes such lines; the apps above make and
-replay them (``updates.unsubscribelog``, ``events.cancellog``), and core
-hands them to the log. A line without a kind is an erasure, so logs and
-backups written before keep their meaning. The log only grows: merging
-never drops a line the file already has, so a database restored by hand and
-swept before its erasures were replayed cannot shrink it.
+when; or an address a mail provider reported undeliverable
+(``"kind": "undeliverable"``: its keyed hash, bounced or complained, when
+and which provider). This module only reads and writes such lines; the apps
+make and replay them (``updates.unsubscribelog``, ``events.cancellog``,
+``signatures.undeliverablelog``), and core hands them to the log. A line
+without a kind is an erasure, so logs and backups written before keep their
+meaning. The log only grows: merging never drops a line the file already
+has, so a database restored by hand and swept before its erasures were
+replayed cannot shrink it.
 """
 
 from __future__ import annotations
@@ -127,7 +130,55 @@ class WithdrawalRecord:
         return cls(kind, target, int(item["campaign"]), ref, at, str(item["via"]))
 
 
-Record = ErasureRecord | WithdrawalRecord
+@dataclass(frozen=True)
+class UndeliverableRecord:
+    """An address a mail provider reported as bouncing or complaining: re-marked after a restore.
+
+    Only the keyed hash of the address (``outbox.Undeliverable``), the reason,
+    when and which provider said so. Written and replayed by
+    ``signatures.undeliverablelog``.
+    """
+
+    REASONS = frozenset({"bounced", "complained"})
+
+    email_hash: str
+    reason: str  # "bounced" or "complained"
+    at: datetime
+    provider: str
+
+    @property
+    def key(self) -> tuple[str, int, str, datetime | None]:
+        # One line per address and reason: a complaint after a bounce is kept too.
+        return (f"undeliverable:{self.reason}", 0, self.email_hash, None)
+
+    @property
+    def order(self) -> tuple[datetime, int, int, str]:
+        return (self.at, 2, 0, f"undeliverable:{self.reason}:{self.email_hash}")
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "kind": "undeliverable",
+                "email_hash": self.email_hash,
+                "reason": self.reason,
+                "at": self.at.isoformat(),
+                "provider": self.provider,
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> UndeliverableRecord:
+        reason = str(item["reason"])
+        if reason not in cls.REASONS:
+            raise ValueError(f"unknown reason {reason!r} of undeliverable")
+        digest = str(item["email_hash"])
+        if "@" in digest:
+            raise ValueError("an undeliverable address is named by its keyed hash, not itself")
+        return cls(digest, reason, _aware(item["at"]), str(item.get("provider", "")))
+
+
+Record = ErasureRecord | WithdrawalRecord | UndeliverableRecord
 
 
 def _aware(value: str) -> datetime:
@@ -144,6 +195,8 @@ def from_json(line: str) -> Record:
         return ErasureRecord.from_item(item)
     if kind in WithdrawalRecord.TARGETS:
         return WithdrawalRecord.from_item(item)
+    if kind == "undeliverable":
+        return UndeliverableRecord.from_item(item)
     raise ValueError(f"unknown kind {kind!r}")
 
 
@@ -161,6 +214,10 @@ def unsubscribes(records: Iterable[Record]) -> list[WithdrawalRecord]:
 
 def cancellations(records: Iterable[Record]) -> list[WithdrawalRecord]:
     return withdrawals(records, "cancel")
+
+
+def undeliverables(records: Iterable[Record]) -> list[UndeliverableRecord]:
+    return [record for record in records if isinstance(record, UndeliverableRecord)]
 
 
 def database_records() -> list[ErasureRecord]:
@@ -196,7 +253,8 @@ def merge(*sources: Iterable[Record]) -> list[Record]:
     """Every record once, oldest first.
 
     An erasure is one by petition, hash and time; an unsubscribe by its
-    target, campaign and uuid or hash (the first one seen is kept).
+    target, campaign and uuid or hash; an undeliverable address by its hash
+    and reason (the first one seen is kept).
     """
     seen: dict[tuple[str, int, str, datetime | None], Record] = {}
     for source in sources:

@@ -127,8 +127,10 @@ def build_board(campaign: Campaign) -> Board:
         )
     today = timezone.localdate()
     if (campaign.day_of_action - today).days <= BOARD_DAYS:
-        states = freshness_of([row.mission for row in rows], today)
-        for row in rows:
+        # Only where a delivery is still to come: a done one needs no address any more.
+        planned = [r for r in rows if r.delivery and r.delivery.status not in Delivery.DONE]
+        states = freshness_of([row.mission for row in planned], today)
+        for row in planned:
             if states[row.mission.pk].state != "verified":
                 row.address_check = states[row.mission.pk].state
     return Board(campaign=campaign, rows=rows, elsewhere=elsewhere, generated_at=timezone.now())

@@ -246,7 +246,7 @@ def test_a_backup_carries_the_unsubscribes_and_older_logs_still_read(petition):
     out = io.StringIO()
     call_command("replay_erasures", str(backup / "erasures.jsonl"), stdout=out)
     assert "1 erasures replayed" in out.getvalue()
-    assert "3 cancelled RSVPs and unsubscribes left for manage.py restore" in out.getvalue()
+    assert "3 cancelled RSVPs, unsubscribes and undeliverable addresses left" in out.getvalue()
 
 
 def test_a_log_line_naming_an_address_or_an_unknown_kind_is_refused():

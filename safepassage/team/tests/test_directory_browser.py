@@ -96,6 +96,14 @@ def test_a_correction_from_proposal_to_the_public_finder(live_app: LiveApp) -> N
             chicago = page.locator("article.mission", has_text="1 East Erie Street")
             assert "Address confirmed in" in chicago.inner_text()  # today, by the organiser
             assert "+1 000 000" not in page.inner_text("body")
+            # The finder, as a supporter uses it: the new address with its date.
+            page.goto(f"{live_app.url}/missions/CN/")
+            page.fill("form.finder input[name=city]", "Chicago, IL")
+            page.locator("form.finder").get_by_role("button").click()
+            page.wait_for_url("**/missions/CN/find/**")
+            found = page.inner_text("main")
+            assert "1 East Erie Street" in found and "Address confirmed in" in found
+            assert "+1 000 000" not in found
             context.close()
         finally:
             browser.close()

@@ -15,8 +15,8 @@ class Command(BaseCommand):
     help = (
         "Replace the configured database with a backup written by `manage.py backup`, "
         "migrate it, and replay every known erasure (the backup's own log, ERASURE_LOG_PATH "
-        "and the database being replaced), then every known cancelled RSVP and unsubscribe "
-        "from updates. Stop the application first."
+        "and the database being replaced), then every known cancelled RSVP, unsubscribe "
+        "from updates and address reported undeliverable. Stop the application first."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -57,4 +57,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Replayed {restored.unsubscribes_known} unsubscribes: "
             f"{restored.unsubscribes_reapplied} re-applied."
+        )
+        self.stdout.write(
+            f"Replayed {restored.undeliverable_known} undeliverable addresses: "
+            f"{restored.undeliverable_reapplied} marked again."
         )

@@ -30,8 +30,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(erasures)} erasures replayed, {removed} signatures removed")
         others = len(records) - len(erasures)
         if others:
-            # Cancelled RSVPs and unsubscribes belong to apps above this one: restore
-            # replays them.
+            # Cancelled RSVPs, unsubscribes and undeliverable addresses: restore
+            # replays them, with the rest of the restore.
             self.stdout.write(
-                f"{others} cancelled RSVPs and unsubscribes left for manage.py restore to replay"
+                f"{others} cancelled RSVPs, unsubscribes and undeliverable addresses "
+                "left for manage.py restore to replay"
             )
