@@ -16,8 +16,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.accounts.admin_mixins import OWN, CampaignScopedAdmin
-from safepassage.api.models import ApiToken
+from safepassage.accounts.admin_mixins import OWN, CampaignScopedAdmin, OrganisersReadOnly
+from safepassage.accounts.permissions import organiser_campaigns
+from safepassage.api.models import ApiToken, Disclosure
 
 
 def _mine_or_superuser(request: HttpRequest, obj: ApiToken | None) -> bool:
@@ -40,6 +41,7 @@ class ApiTokenAdmin(CampaignScopedAdmin):
         "prefix",
         "token_hash",
         "scope",
+        "campaign",
         "created_at",
         "last_used_at",
         "revoked_at",
@@ -69,3 +71,21 @@ class ApiTokenAdmin(CampaignScopedAdmin):
     def revoke_tokens(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, _("%(n)d tokens revoked.") % {"n": count}, messages.SUCCESS)
+
+
+@admin.register(Disclosure)
+class DisclosureAdmin(OrganisersReadOnly):
+    """The OSDI answers that carried addresses, for the campaign's organisers (read only)."""
+
+    campaign_lookup = "campaign"
+    list_display = ("created_at", "campaign", "user", "token", "addresses", "path")
+    date_hierarchy = "created_at"
+    readonly_fields = list_display
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Disclosure]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("campaign", "user", "token")
+            .filter(campaign__in=organiser_campaigns(request.user))
+        )

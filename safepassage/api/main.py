@@ -12,18 +12,16 @@ Every error is JSON: ``{"detail": ...}`` with its status code (400, 401,
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
+from ninja.errors import ValidationError
 
 from safepassage.api import public, staff
+from safepassage.api.errors import answer_errors
 from safepassage.api.security import RateLimit
-
-logger = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 The public data of safepassage campaigns (campaigns, petitions and their counts,
@@ -105,37 +103,4 @@ api.add_router("/", public.router)
 api.add_router("/", staff.router)
 
 
-def _error(request: HttpRequest, status: int, detail: Any, **extra: Any) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, **extra}, status=status)
-
-
-def _http_error(request: HttpRequest, exc: Any) -> HttpResponse:
-    extra: dict[str, Any] = {}
-    errors = getattr(exc, "errors", None)
-    if errors:
-        extra["errors"] = errors
-    response = _error(request, exc.status_code, str(exc), **extra)
-    if isinstance(exc, Throttled) and exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait))
-    if isinstance(exc, AuthenticationError):
-        response["WWW-Authenticate"] = 'Bearer realm="safepassage"'
-    return response
-
-
-def _not_found(request: HttpRequest, exc: Any) -> HttpResponse:
-    return _error(request, 404, "Not found.")
-
-
-def _invalid(request: HttpRequest, exc: Any) -> HttpResponse:
-    return _error(request, 422, exc.errors)
-
-
-def _unexpected(request: HttpRequest, exc: Any) -> HttpResponse:
-    logger.exception("API error on %s", request.path)
-    return _error(request, 500, "Internal server error.")
-
-
-api.add_exception_handler(HttpError, _http_error)
-api.add_exception_handler(Http404, _not_found)
-api.add_exception_handler(ValidationError, _invalid)
-api.add_exception_handler(Exception, _unexpected)
+answer_errors(api, "API")

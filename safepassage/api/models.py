@@ -51,6 +51,16 @@ class ApiToken(models.Model):
     # The first characters of the token ("sp_AbCd"): enough to recognise it, not to use it.
     prefix = models.CharField(_("starts with"), max_length=SHOWN_CHARACTERS)
     scope = models.CharField(_("scope"), max_length=5, choices=Scope, default=Scope.READ)
+    # Empty: every campaign the user has a role in; else this campaign only (the others 404).
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("campaign"),
+        help_text=_("Only this campaign; empty: every campaign of the user."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -79,13 +89,16 @@ class ApiToken(models.Model):
         return self.scope == self.Scope.WRITE
 
     @classmethod
-    def issue(cls, user: object, name: str, scope: str) -> tuple[ApiToken, str]:
+    def issue(
+        cls, user: object, name: str, scope: str, campaign: object = None
+    ) -> tuple[ApiToken, str]:
         """Make a token for ``user``; returns the row and the token, which is not kept."""
         token = new_token()
         row = cls.objects.create(
             user=user,
             name=name.strip()[:100],
             scope=scope,
+            campaign=campaign,
             token_hash=hash_token(token),
             prefix=token[:SHOWN_CHARACTERS],
         )
@@ -95,3 +108,40 @@ class ApiToken(models.Model):
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])
+
+
+class Disclosure(models.Model):
+    """An API answer that carried plain e-mail addresses (OSDI people), recorded before it is sent.
+
+    The audit trail of the OSDI people resource, as the export log is of the
+    contacts export: which token, whose, which campaign, how many addresses.
+    Never the addresses themselves.
+    """
+
+    token = models.ForeignKey(
+        ApiToken, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("token")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    campaign = models.ForeignKey(
+        "campaigns.Campaign",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("campaign"),
+    )
+    path = models.CharField(_("request"), max_length=300)
+    addresses = models.PositiveIntegerField(_("e-mail addresses"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("address disclosed through the API")
+        verbose_name_plural = _("addresses disclosed through the API")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.addresses} · {self.created_at:%Y-%m-%d %H:%M}"

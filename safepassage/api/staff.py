@@ -68,8 +68,10 @@ class Unprocessable(HttpError):
 
 def team_campaign(request: HttpRequest, slug: str) -> Campaign:
     """The campaign, if the token's user has a role in it; else 404."""
-    user = token_of(request).user
-    campaign = campaigns_for(user).filter(slug=slug).first()
+    token = token_of(request)
+    campaign = campaigns_for(token.user).filter(slug=slug).first()
+    if token.campaign_id is not None and campaign is not None and campaign.pk != token.campaign_id:
+        campaign = None  # a token for one campaign: the others do not exist for it
     if not isinstance(campaign, Campaign):
         raise HttpError(404, "No such campaign, or you have no role in it.")
     return campaign
@@ -91,6 +93,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
     campaigns = [
         {"slug": c.slug, "title": c.title, "roles": sorted(role_kinds(user, c))}
         for c in campaigns_for(user).order_by("-year", "title", "pk")
+        if token.campaign_id is None or c.pk == token.campaign_id
     ]
     return {
         "username": user.get_username(),

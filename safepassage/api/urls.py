@@ -2,6 +2,7 @@ from django.urls import URLPattern, URLResolver, path, re_path
 
 from safepassage.api import views
 from safepassage.api.main import api
+from safepassage.api.osdi import osdi_api
 
 app_name = "api"
 
@@ -13,6 +14,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The index the README points to: where the description and the docs are.
     path("api/", views.index, name="index"),
     path("api", views.index),
+    # The OSDI read API (api/osdi.py, docs/osdi.md), before the catch-all.
+    path("api/osdi/v1/", osdi_api.urls),
     path("api/", api.urls),
     # Anything else under /api/ answers in JSON too, not with the site's HTML page.
     re_path(r"^api(?:/.*)?$", views.not_found, name="not_found"),

@@ -17,9 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from safepassage.accounts.permissions import campaigns_for
 from safepassage.accounts.reauth import reauth_required
 from safepassage.api.main import api
 from safepassage.api.models import ApiToken
+from safepassage.campaigns.models import Campaign
 from safepassage.lib.markdown import render_markdown
 
 LOGIN = "accounts:login"
@@ -42,6 +44,19 @@ class TokenForm(forms.Form):
             "within what your roles allow."
         ),
     )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("Every campaign I have a role in"),
+        help_text=_("A token for one campaign sees nothing of the others, in every API."),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["campaign"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = campaigns_for(user).order_by("-year", "title", "pk")
 
 
 @never_cache
@@ -52,16 +67,19 @@ def tokens(request: HttpRequest) -> HttpResponse:
     """List, make and revoke one's own tokens; a new token is shown on this answer only."""
     user: Any = request.user
     new_token = ""
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         _row, new_token = ApiToken.issue(
-            user, form.cleaned_data["name"], form.cleaned_data["scope"]
+            user,
+            form.cleaned_data["name"],
+            form.cleaned_data["scope"],
+            campaign=form.cleaned_data["campaign"],
         )
-        form = TokenForm()
+        form = TokenForm(user=user)
     context: dict[str, Any] = {
         "form": form,
         "new_token": new_token,
-        "tokens": ApiToken.objects.filter(user=user),
+        "tokens": ApiToken.objects.filter(user=user).select_related("campaign"),
     }
     # never_cache: the page with a new token must not stay in any cache.
     return render(request, "api/tokens.html", context)
@@ -138,6 +156,8 @@ def index(request: HttpRequest) -> JsonResponse:
             "version": str(api.version),
             "openapi": request.build_absolute_uri(reverse("api:v1:openapi-json")),
             "docs": request.build_absolute_uri(reverse("api:docs")),
+            # The OSDI read API's entry point (api/osdi.py, docs/osdi.md).
+            "osdi": request.build_absolute_uri(reverse("api:osdi:aep")),
             "paths": sorted(schema["paths"]),
         }
     )

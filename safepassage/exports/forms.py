@@ -137,3 +137,52 @@ class DecisionForm(forms.Form):
     action = forms.ChoiceField(
         choices=[("keep", "keep"), ("drop_first", "drop_first"), ("drop_second", "drop_second")]
     )
+
+
+class OsdiUploadForm(UploadForm):
+    """An OSDI JSON export (exports/osdi.py) for one petition."""
+
+    file = forms.FileField(
+        label=_("OSDI JSON file"),
+        help_text=_(
+            "A page of osdi:signatures (each with its person) or of osdi:people, as Action "
+            "Network and other OSDI tools export them. UTF-8, at most 20 MB."
+        ),
+    )
+
+
+class OsdiImportForm(forms.Form):
+    """Where an OSDI export comes from, whether names may be handed over, the declaration."""
+
+    source = forms.CharField(
+        label=_("Where the list comes from"),
+        max_length=190,
+        help_text=_('For example "Action Network: petition of Bravo Refugee Aid".'),
+    )
+    hand_over_names = forms.BooleanField(
+        label=_(
+            "The people on this list agreed that their names, cities and regions are handed "
+            "to the missions with the petition (otherwise they are only counted)"
+        ),
+        required=False,
+    )
+    declaration = forms.BooleanField(
+        label=_(
+            "These people signed the petition and agreed to what the list said about their "
+            "data (for example, to hear from the campaign if they ticked that box)."
+        ),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, importing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.importing = importing
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.importing and not data.get("declaration"):
+            self.add_error(
+                "declaration",
+                _("Nothing is imported unless you confirm that these people signed and agreed."),
+            )
+        return data

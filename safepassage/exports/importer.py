@@ -85,16 +85,19 @@ def check(
     mapping: dict[str, int | None],
     language: str,
     choices: FileChoices | str,
+    start: int = 2,
 ) -> tuple[list[Row], ImportReport]:
     """Validate every row, find the duplicates and the rows to flag; writes nothing.
 
     ``choices`` may be the source alone: a paper list with the defaults.
+    ``start`` is the number reports give the first row (a CSV's line 1 is its
+    header; an OSDI import numbers its records from 1).
     """
     choices = _choices(choices)
     report = ImportReport()
     valid: list[Row] = []
     first_line: dict[str, int] = {}
-    for number, line in enumerate(rows, start=2):  # line 1 is the header
+    for number, line in enumerate(rows, start=start):
         if not any(cell.strip() for cell in line):
             continue
         report.rows += 1
@@ -231,10 +234,11 @@ def run_import(
     choices: FileChoices | str,
     user: Any,
     language: str,
+    start: int = 2,
 ) -> ImportReport:
     """Check, then write the signatures and their duplicate flags in one transaction."""
     choices = _choices(choices)
-    kept, report = check(petition, rows, mapping, language, choices)
+    kept, report = check(petition, rows, mapping, language, choices, start)
     consent = declaration_hash(choices.source)
     signatures = [_signature(petition, row, choices.source, consent) for row in kept]
     lines = {s.email_hash: row.line for s, row in zip(signatures, kept, strict=True)}
