@@ -23,6 +23,7 @@ from safepassage.deliveries import packets
 from safepassage.deliveries.models import Delivery
 from safepassage.deliveries.permissions import can_manage_delivery
 from safepassage.deliveries.services import DONE, Status, change_reason, clean_sha256, save_change
+from safepassage.deliveries.signals import delivery_recorded
 from safepassage.lib import crypto
 from safepassage.lib.uploads import is_pdf
 from safepassage.outbox.models import Message
@@ -249,4 +250,7 @@ def _sync_one(pk: int, *, sent: bool) -> bool:
             delivery._history_user = sender  # type: ignore[attr-defined]
         delivery._change_reason = change_reason(reason)  # type: ignore[attr-defined]
         delivery.save()
+        delivery_recorded.send(
+            Delivery, campaign_id=delivery.campaign_id, delivery_id=delivery.pk, status=target
+        )
     return True

@@ -36,6 +36,7 @@ from safepassage.accounts.permissions import is_organiser
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries.models import Delivery, Evidence, Response
 from safepassage.deliveries.permissions import can_manage_delivery
+from safepassage.deliveries.signals import delivery_recorded
 from safepassage.directory.models import Mission
 from safepassage.lib.uploads import CleanFile
 
@@ -233,6 +234,9 @@ def record(
         locked.notes = values.notes
         locked.packet_sha256 = values.packet_sha256
         save_change(locked, user)
+        delivery_recorded.send(
+            Delivery, campaign_id=locked.campaign_id, delivery_id=locked.pk, status=locked.status
+        )
     return locked
 
 

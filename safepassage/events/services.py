@@ -29,6 +29,7 @@ from django.utils import dateformat, timezone, translation
 
 from safepassage.campaigns.models import Campaign
 from safepassage.events.models import RSVP, Event
+from safepassage.events.signals import rsvp_confirmed
 from safepassage.lib import crypto, links
 from safepassage.lib.emails import CanonicalEmail, email_hash
 from safepassage.lib.geo import gazetteer, svgmap
@@ -318,6 +319,9 @@ def confirm(rsvp: RSVP, now: datetime | None = None) -> Outcome:
         current.status = RSVP.Status.CONFIRMED
         current.confirmed_at = timezone.now()
         current.save(update_fields=["status", "confirmed_at"])
+        rsvp_confirmed.send(
+            RSVP, campaign_id=event.campaign_id, event_id=event.pk, rsvp_id=current.pk
+        )
     rsvp.status, rsvp.confirmed_at = current.status, current.confirmed_at
     logger.info("RSVP %s confirmed", rsvp.pk)
     return Outcome.CONFIRMED

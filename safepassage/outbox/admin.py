@@ -3,8 +3,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from safepassage.accounts.admin_mixins import CampaignScopedAdmin
-from safepassage.outbox.models import Message
+from safepassage.accounts.admin_mixins import SUPERUSERS, CampaignScopedAdmin
+from safepassage.outbox.models import Message, Undeliverable
 from safepassage.outbox.services import wake_senders
 
 MESSAGE_FIELDS = (
@@ -49,3 +49,23 @@ class MessageAdmin(CampaignScopedAdmin):
         Message.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
         wake_senders()
         self.message_user(request, f"{len(ids)} messages offered again.", messages.SUCCESS)
+
+
+@admin.register(Undeliverable)
+class UndeliverableAdmin(CampaignScopedAdmin):
+    """Addresses reported bouncing or complaining, as keyed hashes: of no one campaign.
+
+    Superusers only; read only, but a row may be deleted to mail that address again.
+    """
+
+    rule = SUPERUSERS
+    list_display = ["__str__", "reason", "provider", "created_at"]
+    list_filter = ["reason", "provider"]
+    fields = ("email_hash", "reason", "provider", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

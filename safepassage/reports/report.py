@@ -44,6 +44,7 @@ from safepassage.lib.markdown import render_markdown
 from safepassage.lib.smallcounts import public_count
 from safepassage.reports import archive, charts
 from safepassage.reports.models import AfterActionReport
+from safepassage.reports.signals import report_published
 from safepassage.reports.stats import refresh_stats, stats_for
 from safepassage.signatures.embeds import embed_partners
 
@@ -262,6 +263,8 @@ def publish(report: AfterActionReport, user: Any, *, refresh_data: bool = True) 
     report.published_at = timezone.now()
     report.published_by = user if getattr(user, "is_authenticated", False) else None
     report.save()
+    # In publish's transaction: the webhook deliveries it queues commit with the report.
+    report_published.send(AfterActionReport, campaign_id=report.campaign_id, report_id=report.pk)
 
 
 def unpublish(report: AfterActionReport) -> None:
