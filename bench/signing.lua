@@ -1,9 +1,9 @@
 -- wrk script for bench/signing.
 --
 -- Arguments after "--":  mode  path  csrf_cookie  csrf_field  run_id  send_seconds  proofs
---   csrf_cookie and csrf_field: the csrftoken cookie and the csrfmiddlewaretoken
---                hidden field of one GET of the signing page (Django accepts the
---                pair for any number of POSTs).
+--   csrf_cookie and csrf_field: a cookie to send ("" for none: the signing page sets
+--                none) and the form_token hidden field of one GET of the signing
+--                page (valid for any number of POSTs in its time window).
 --   mode "sign": POST a complete, valid signing form with a unique e-mail
 --                address per request; the expected answer is a 302 redirect.
 --   mode "get":  GET the path; the expected answer is 200.
@@ -70,10 +70,10 @@ function init(args)
    started = now()
    post_headers = {
       ["Content-Type"] = "application/x-www-form-urlencoded",
-      ["Cookie"] = "csrftoken=" .. cookie,
    }
+   if cookie ~= "" then post_headers["Cookie"] = "csrftoken=" .. cookie end
    -- conftest.sign_data: a valid form; only the e-mail changes per request.
-   body_prefix = "csrfmiddlewaretoken=" .. field
+   body_prefix = "form_token=" .. field
       .. "&first_name=Ji-woo&last_name=Kim&city=Seoul&country=KR&region=KR-11"
       .. "&contact=count&publish_name=yes&email="
 end

@@ -67,9 +67,9 @@ def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
     writer.submit = collected.append  # type: ignore[assignment] # the writer's part is stage 2
     client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
     page = client.get(path).content.decode()
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    match = re.search(r'name="form_token" value="([^"]+)"', page)
     if match is None:
-        raise SystemExit(f"GET {path}: no csrfmiddlewaretoken field in the page")
+        raise SystemExit(f"GET {path}: no form_token field in the page")
     token = match.group(1)
     results = []
     serial = 0
@@ -83,7 +83,7 @@ def web_stage(signers: int, rounds: int) -> tuple[float, list[Any]]:
                 # client's default, multipart, costs more to parse).
                 body = urlencode(
                     {
-                        "csrfmiddlewaretoken": token,
+                        "form_token": token,
                         "first_name": "Ji-woo",
                         "last_name": "Example",
                         "city": "Seoul",

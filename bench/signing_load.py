@@ -38,7 +38,10 @@ LUA_SCRIPT = Path(__file__).resolve().parent / "signing.lua"
 
 @dataclass
 class SigningForm:
-    """What a browser has after loading the signing page: the path and the CSRF pair."""
+    """What a browser has after loading the signing page: the path and its form token.
+
+    The page sets no cookie (lib/formtokens.py): ``cookie`` stays empty.
+    """
 
     path: str
     cookie: str
@@ -52,7 +55,7 @@ class SigningForm:
 
     def body(self, email: str) -> bytes:
         fields = {
-            "csrfmiddlewaretoken": self.field,
+            "form_token": self.field,
             "first_name": "Ji-woo",
             "last_name": "Kim",
             "email": email,
@@ -74,16 +77,15 @@ class SigningForm:
             f"Host: {HOST}:{port}\r\n"
             "Content-Type: application/x-www-form-urlencoded\r\n"
             f"Content-Length: {len(body)}\r\n"
-            f"Cookie: csrftoken={self.cookie}\r\n"
             "\r\n"
         )
         return head.encode() + body
 
 
 def load_signing_form(port: int, path: str) -> SigningForm:
-    """GET the signing page once, as a browser would, for the CSRF cookie and field.
+    """GET the signing page once, as a browser would, for its signed form token.
 
-    Django accepts the same cookie/field pair for any number of POSTs, so
+    The token is valid for any number of POSTs within its time window, so
     every load client reuses it.
     """
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
@@ -96,12 +98,12 @@ def load_signing_form(port: int, path: str) -> SigningForm:
             cookies.load(header)
     finally:
         conn.close()
-    if response.status != 200 or "csrftoken" not in cookies:
-        raise BenchError(f"GET {path} answered {response.status} without a csrftoken cookie")
-    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    if response.status != 200 or cookies:
+        raise BenchError(f"GET {path} answered {response.status} (or set a cookie)")
+    match = re.search(r'name="form_token" value="([^"]+)"', html)
     if not match:
-        raise BenchError(f"GET {path}: no csrfmiddlewaretoken field in the page")
-    return SigningForm(path=path, cookie=cookies["csrftoken"].value, field=match.group(1))
+        raise BenchError(f"GET {path}: no form_token field in the page")
+    return SigningForm(path=path, cookie="", field=match.group(1))
 
 
 def sign_once(port: int, form: SigningForm, email: str) -> int:
@@ -112,10 +114,7 @@ def sign_once(port: int, form: SigningForm, email: str) -> int:
             "POST",
             form.path,
             body=form.body(email),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"csrftoken={form.cookie}",
-            },
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         response = conn.getresponse()
         response.read()

@@ -183,8 +183,15 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.language = language
         self.canonical: CanonicalEmail | None = None
-        if not self.is_bound:
+        # A blank form prepares its fields for showing only when a field is asked for:
+        # the signing page usually shows it from a cached fragment (signatures/fragments.py).
+        self._display_pending = not self.is_bound
+
+    def __getitem__(self, name: str) -> forms.BoundField:
+        if self._display_pending and name in self.fields:
+            self._display_pending = False
             self._show_region_choices()
+        return super().__getitem__(name)
 
     def full_clean(self) -> None:
         super().full_clean()

@@ -13,8 +13,9 @@ page (``signing.sign_page``); only the frame differs:
   Chrome and Firefox more and more), so the form does not rely on Django's
   CSRF cookie: it carries a signed, timestamped token naming the petition
   and the partner, and a submission must come from our own origin (the
-  ``Origin`` header a browser sends with every form POST). docs/security.md,
-  "The embedded signing form", explains why that is enough.
+  ``Origin`` header a browser sends with every form POST): the mechanism of
+  lib/formtokens.py, which the signing page and the RSVP form use too.
+  docs/security.md, "The embedded signing form", explains why that is enough.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core import signing as signer
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -32,26 +32,25 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Organisation, Petition, public_petition
+from safepassage.lib import formtokens
 from safepassage.signatures.embeds import allowed_origins, partner_of
 from safepassage.signatures.views import signing
 
 TOKEN_SALT = "safepassage.signatures.embed-form"  # noqa: S105 (a salt, not a secret)
 # How long a shown form can still be sent: long enough to read the petition first.
-TOKEN_SECONDS = 6 * 3600
+TOKEN_SECONDS = formtokens.SECONDS
 TOKEN_FIELD = "embed_token"  # noqa: S105 (a field name)
 
 
 def form_token(petition: Petition, partner_id: int | None) -> str:
-    """A token for one shown form: which petition, which partner, when (signed, no cookie)."""
-    value = f"{petition.pk}:{partner_id or ''}"
-    return signer.TimestampSigner(salt=TOKEN_SALT).sign(value)
+    """A token for one shown form: which petition, which partner, when (lib/formtokens.py)."""
+    return formtokens.issue(TOKEN_SALT, f"{petition.pk}:{partner_id or ''}")
 
 
 def token_partner(petition: Petition, token: str) -> tuple[bool, int | None]:
     """(valid, partner pk) of a posted token; invalid when forged, stale or for another petition."""
-    try:
-        value = signer.TimestampSigner(salt=TOKEN_SALT).unsign(token, max_age=TOKEN_SECONDS)
-    except signer.BadSignature:
+    value = formtokens.value_of(TOKEN_SALT, token, TOKEN_SECONDS)
+    if value is None:
         return False, None
     petition_pk, _sep, partner = value.partition(":")
     if petition_pk != str(petition.pk):
@@ -59,19 +58,9 @@ def token_partner(petition: Petition, token: str) -> tuple[bool, int | None]:
     return True, int(partner) if partner.isdigit() else None
 
 
-def own_origins(request: HttpRequest) -> set[str]:
-    """This site's origin as the browser sees it, and the trusted origins of the settings."""
-    scheme = "https" if request.is_secure() else "http"
-    return {f"{scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
-
-
-def same_origin_post(request: HttpRequest) -> bool:
-    """Whether the POST came from a page of ours: browsers always send Origin with a form POST.
-
-    A request without the header (not a browser, or a very old one) still needs a valid token.
-    """
-    origin = request.headers.get("Origin")
-    return origin is None or origin in own_origins(request)
+# The signing page and the RSVP form use the same checks (lib/formtokens.py).
+own_origins = formtokens.own_origins
+same_origin_post = formtokens.same_origin_post
 
 
 def framable(response: HttpResponseBase, origins: list[str]) -> HttpResponseBase:
@@ -144,8 +133,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "signatures/embed/thanks.html",
         {
-            "petition": petition,
-            "text": petition.text(),
+            **signing.shown(petition, get_language()),
             "confirm_days": settings.SIGNATURE_CONFIRM_DAYS,
             "again": reverse("signatures:embed", args=[slug]) + _query(_partner_slug(partner_id)),
         },

@@ -18,11 +18,12 @@ from django.urls import get_script_prefix, reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from safepassage.campaigns.models import Petition, public_petition
-from safepassage.lib import languages
+from safepassage.lib import formtokens, languages
 from safepassage.lib.clients import client_ip, ip_hash
 from safepassage.signatures import botcheck, counter, services, writer
 from safepassage.signatures.consent import privacy_promise
@@ -46,20 +47,37 @@ def _text_language(request: HttpRequest, petition: Petition) -> str | None:
     return languages.content_language(request, (text.language for text in petition.texts.all()))
 
 
+def shown(petition: Petition, language: str | None) -> dict[str, Any]:
+    """The petition and its text as a reader of ``language`` sees them (campaign title and
+    addressee included: Campaign.in_language)."""
+    return {"petition": petition.in_language(language), "text": petition.text(language)}
+
+
 @lru_cache(maxsize=256)
 def _thanks_url(slug: str, script_prefix: str) -> str:
     return reverse("signatures:thanks", kwargs={"slug": slug})
 
 
+# The signing page's form token (lib/formtokens.py): it names the petition.
+FORM_TOKEN_SALT = "safepassage.signatures.sign-form"  # noqa: S105 (a salt, not a secret)
+
+
+@csrf_exempt  # a signed form token and the origin check instead: the page sets no cookie
 @sensitive_post_parameters("email")
 @require_http_methods(["GET", "POST"])
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition(slug)
+    if request.method == "POST" and not formtokens.accepted(
+        request, FORM_TOKEN_SALT, str(petition.pk)
+    ):
+        context = {**shown(petition, _text_language(request, petition)), "again": request.path}
+        return render(request, "signatures/form_expired.html", context, status=403)
     return sign_page(
         request,
         petition,
         template="signatures/sign.html",
         thanks_url=_thanks_url(petition.slug, get_script_prefix()),
+        extra_context={"form_token": formtokens.issue(FORM_TOKEN_SALT, str(petition.pk))},
     )
 
 
@@ -108,8 +126,7 @@ def sign_page(
             return HttpResponseRedirect(thanks_url)
     figures = counter.figures(petition)
     context = {
-        "petition": petition,
-        "text": petition.text(_text_language(request, petition)),
+        **shown(petition, _text_language(request, petition)),
         "form": form,
         "is_open": is_open,
         "count": figures["confirmed"],
@@ -144,8 +161,7 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "signatures/thanks.html",
         {
-            "petition": petition,
-            "text": petition.text(_text_language(request, petition)),
+            **shown(petition, _text_language(request, petition)),
             "confirm_days": settings.SIGNATURE_CONFIRM_DAYS,
         },
     )
@@ -164,7 +180,7 @@ def resend(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "signatures/resend.html",
-        {"petition": petition, "text": petition.text(), "form": form},
+        {**shown(petition, _text_language(request, petition)), "form": form},
     )
 
 
@@ -180,7 +196,12 @@ def counter_response(slug: str) -> JsonResponse:
     if figures is None:
         return JsonResponse({"detail": "No such petition."}, status=404)
     response = JsonResponse(figures)
-    patch_cache_control(response, public=True, max_age=settings.COUNT_CACHE_SECONDS)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.COUNT_CACHE_SECONDS,
+        stale_while_revalidate=settings.PUBLIC_CACHE_STALE_SECONDS,
+    )
     response["Content-Length"] = str(len(response.content))
     return response
 
@@ -209,8 +230,7 @@ def confirm(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> Http
         "signatures/confirm.html",
         {
             "signature": signature,
-            "petition": petition,
-            "text": petition.text(signature.language),
+            **shown(petition, signature.language),
             "confirmed": signature.status == Signature.Status.CONFIRMED,
             "count": counter.confirmed_count(petition),
         },
@@ -233,5 +253,5 @@ def withdraw(request: HttpRequest, signature_uuid: uuid.UUID, token: str) -> Htt
     return render(
         request,
         "signatures/withdraw.html",
-        {"signature": signature, "petition": petition, "text": petition.text(signature.language)},
+        {"signature": signature, **shown(petition, signature.language)},
     )
