@@ -5,6 +5,7 @@
 - mail: claims due outbox messages and sends them (``outbox.sender``);
 - tasks: runs due tasks of the Django Tasks API (routing, packets,
   statistics), one at a time, with the database backend's own locking;
+  not with ``TASKS_BACKEND=rq``, where ``manage.py rqworker`` runs them;
 - housekeeping: the periodic sweep (``core.housekeeping``).
 
 When the mail or the task loop finds nothing to do it waits, twice as long
@@ -24,6 +25,7 @@ import socket
 import threading
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import OperationalError, close_old_connections, connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -37,6 +39,8 @@ from safepassage.lib.writelock import database_write_lock
 from safepassage.outbox.sender import send_due
 
 logger = logging.getLogger(__name__)
+
+DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 
 # The longest wait between two looks for work when idle, by database.
 IDLE_SECONDS = {"postgresql": 10.0}
@@ -109,9 +113,15 @@ def run_all_due() -> None:
         pass
 
 
+def tasks_in_database() -> bool:
+    """Do tasks wait in our database (the default) rather than in RQ (``TASKS_BACKEND=rq``)?"""
+    return bool(settings.TASKS["default"]["BACKEND"] == DATABASE_BACKEND)
+
+
 def wake_task_workers(sender: object, **kwargs: object) -> None:
     """Receiver of ``task_enqueued``: wake the workers once the task is committed."""
-    wake(TASKS)
+    if tasks_in_database():
+        wake(TASKS)
 
 
 def _loop(name: str, work: Callable[[], int], wake: threading.Event, stop: threading.Event) -> None:
@@ -146,8 +156,10 @@ class BackgroundWorker:
 
     def __init__(self, housekeeping_seconds: float = 60.0) -> None:
         self.stop = threading.Event()
-        self.listener = Listener([MAIL, TASKS], self.stop)
-        runner = _task_runner()
+        # With TASKS_BACKEND=rq the tasks wait in Redis for `manage.py rqworker`; this
+        # process still sends the mail, which the outbox queues in the database.
+        tasks = tasks_in_database()
+        self.listener = Listener([MAIL, TASKS] if tasks else [MAIL], self.stop)
         events = self.listener.events
         self.threads = [
             threading.Thread(
@@ -156,14 +168,19 @@ class BackgroundWorker:
                 name="mail",
             ),
             threading.Thread(
-                target=_loop,
-                args=("tasks", lambda: run_due_task(runner), events[TASKS], self.stop),
-                name="tasks",
-            ),
-            threading.Thread(
                 target=_sweep, args=(housekeeping_seconds, self.stop), name="housekeeping"
             ),
         ]
+        if tasks:
+            runner = _task_runner()
+            self.threads.insert(
+                1,
+                threading.Thread(
+                    target=_loop,
+                    args=("tasks", lambda: run_due_task(runner), events[TASKS], self.stop),
+                    name="tasks",
+                ),
+            )
 
     def start(self) -> None:
         connection_created.connect(_commit_without_waiting_for_the_disk)

@@ -21,6 +21,8 @@ import threading
 import time
 from collections.abc import Iterable
 
+import psycopg
+from django.conf import settings
 from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
@@ -103,7 +105,12 @@ class Listener:
                 self.stop.wait(self.RECONNECT_SECONDS)
 
     def _listen(self) -> None:
-        raw = connection.get_new_connection(connection.get_connection_params())
+        if settings.DATABASE_DIRECT_URL:
+            # Behind a transaction pooler (PgBouncer) a LISTEN would stay on whichever
+            # server connection ran it: the listener goes straight to PostgreSQL.
+            raw = psycopg.connect(settings.DATABASE_DIRECT_URL)
+        else:
+            raw = connection.get_new_connection(connection.get_connection_params())
         try:
             raw.autocommit = True
             for channel in self.events:
