@@ -242,10 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             pg_admin = os.environ.get(
                 "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
             )
+            # One database per run, so that runs side by side do not meet.
+            pg_name = f"safepassage_routing_bench_{os.getpid()}"
             with psycopg.connect(pg_admin, autocommit=True) as admin:
-                admin.execute("DROP DATABASE IF EXISTS safepassage_routing_bench")
-                admin.execute("CREATE DATABASE safepassage_routing_bench")
-            url = pg_admin.rsplit("/", 1)[0] + "/safepassage_routing_bench"
+                admin.execute(f"CREATE DATABASE {pg_name}")
+            url = pg_admin.rsplit("/", 1)[0] + "/" + pg_name
         say(f"bench/routing -n {options.signers} --database {options.database}")
         say(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs")
         # The city index is shared with the project's var/ so it is built once.
@@ -287,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
 
             connections.close_all()
             with psycopg.connect(pg_admin, autocommit=True) as admin:
-                admin.execute("DROP DATABASE IF EXISTS safepassage_routing_bench")
+                admin.execute(f"DROP DATABASE IF EXISTS {pg_name}")
     rate = figures["routed"] / figures["seconds"]
     say("")
     seconds = figures["seconds"]

@@ -64,7 +64,10 @@ def signatures_reviewed(
 def signatures_moved(
     sender: Any, petition_id: int, signature_ids: list[int], **kwargs: Any
 ) -> None:
-    staleness.signatures_rerouted(signature_ids)
+    # A petition without builds has no snapshot to compare with: the first
+    # routing of a million signers asks one question here, not two hundred.
+    if PacketBuild.objects.filter(petition_id=petition_id).exists():
+        staleness.signatures_rerouted(signature_ids)
 
 
 @receiver(post_save, sender=Mission)

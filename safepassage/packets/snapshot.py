@@ -89,7 +89,14 @@ def take(build: PacketBuild, rows: QuerySet[Signature]) -> int:
             f"SELECT %s, picked.id, picked.mission_id FROM ({select}) picked",
             [build.pk, *params],
         )
-        return max(int(cursor.rowcount), 0)
+        taken = max(int(cursor.rowcount), 0)
+        if connection.vendor == "postgresql":
+            # The planner still sees the table as it was before these rows (a
+            # first build: empty) and would join every mission's entries to the
+            # signatures by scanning them all; a sample of the table now, inside
+            # this transaction, counts the new rows too.
+            cursor.execute(f"ANALYZE {table}")
+        return taken
 
 
 def signatures(build: PacketBuild) -> QuerySet[Signature]:
