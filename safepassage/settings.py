@@ -11,11 +11,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 from cryptography.fernet import Fernet
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.lib import browserpolicy
+from safepassage.lib import browserpolicy, hosting
 from safepassage.lib.browserpolicy import content_security_policy
 from safepassage.lib.env import ConfigurationError, env_bool, env_int, env_list, env_str
 from safepassage.lib.mailprovider import provider_settings
@@ -92,6 +91,7 @@ INSTALLED_APPS = [
     "safepassage.packets",
     "safepassage.team",
     "safepassage.updates",
+    "safepassage.webhooks",
     # Second factor (django-otp: app codes, recovery codes; passkeys) and login lockout.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -105,6 +105,9 @@ MIDDLEWARE = [
     # Answers the live counter's polls without sessions, locale or CSRF (the hottest URL).
     "safepassage.signatures.middleware.CounterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control of the public pages a shared cache may keep (PUBLIC_CACHE_PAGES), private
+    # for the rest of a logged-in person's; above CSP, so it sees the final headers.
+    "safepassage.lib.sharedcache.SharedCacheMiddleware",
     # Content-Security-Policy with a per-request nonce (request.csp_nonce), then the
     # Permissions-Policy: on every response below, error pages included.
     "safepassage.core.middleware.ContentSecurityPolicyMiddleware",
@@ -153,33 +156,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'safepassage.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 600, minimum=0),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside the writer; synchronous=FULL makes every
-    # acknowledged commit durable; IMMEDIATE takes the write lock at BEGIN so
-    # two writers queue on the busy timeout instead of failing mid-transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else 600
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
-    }
-    # Tests that start real server processes share the test database, so it
-    # must be a file rather than SQLite's private in-memory database; one per
-    # test run, so that two runs at once do not destroy each other's.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
-elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
-    # The signing writer's two INSERTs are the same text for any batch; the
-    # server plans them once per connection (lib/bulkinsert.py). Django's own
-    # queries bind in the client and are never prepared. Turn off behind a
-    # pooler that cannot keep prepared statements (PgBouncer before 1.21 in
-    # transaction mode).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
+DATABASES = {"default": hosting.database(DATA_DIR, DEBUG)}
+# LISTEN needs a session of its own: the worker's listener (lib/wakeup.py) connects
+# here, straight to PostgreSQL, when DATABASE_URL points at a transaction pooler.
+DATABASE_DIRECT_URL = env_str("DATABASE_DIRECT_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
@@ -195,7 +175,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background tasks in our own database ("database") or in Redis through RQ ("rq", for
+# several hosts; docs/deployment.md, "Several hosts"): lib/hosting.py.
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+TASKS, RQ_QUEUES, RQ, _queue_apps = hosting.task_queue(TASKS_BACKEND, REDIS_URL)
+INSTALLED_APPS += _queue_apps
 
 # Every PDF (packets, letters, reports, reading scripts) must give the same
 # bytes for the same data. Where WeasyPrint subsets fonts with fontTools
@@ -265,6 +249,10 @@ STORAGES = {
         )
     },
 }
+# Several hosts: uploads and private files in an S3-compatible object store every host
+# reaches (FILE_STORAGE=s3), never public (lib/hosting.py, lib/s3storage.py).
+FILE_STORAGE = env_str("FILE_STORAGE", "filesystem")
+STORAGES.update(hosting.object_storages(FILE_STORAGE))
 
 # Mail: every message is an outbox row first; a task sends it over SMTP.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
@@ -290,6 +278,18 @@ UPDATE_MAIL_PER_MINUTE = env_int("UPDATE_MAIL_PER_MINUTE", 600, minimum=0)
 # Optional: send through a provider with django-anymail instead of SMTP (docs/mail.md).
 MAIL_PROVIDER = env_str("MAIL_PROVIDER")
 EMAIL_BACKEND, ANYMAIL = provider_settings(MAIL_PROVIDER, EMAIL_BACKEND)
+
+# Webhooks to organisers' endpoints (docs/webhooks.md): each attempt waits at
+# most WEBHOOK_TIMEOUT_SECONDS; a failed delivery is tried again after
+# WEBHOOK_BACKOFF_SECONDS, doubling each time, WEBHOOK_MAX_ATTEMPTS times in all.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+WEBHOOK_BACKOFF_SECONDS = env_int("WEBHOOK_BACKOFF_SECONDS", 30, minimum=1)
+# Endpoints at http://127.0.0.1 or http://localhost (and loopback addresses)
+# only with DEBUG or this setting (the test suite sets it); never in production.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+# Finished webhook deliveries (their payloads and attempts) are kept this many days.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
 
 # Signing.
 SIGNATURE_CONFIRM_DAYS = env_int("SIGNATURE_CONFIRM_DAYS", 7, minimum=1)
@@ -324,6 +324,21 @@ BOT_CHALLENGE_MAX_NUMBER = env_int("BOT_CHALLENGE_MAX_NUMBER", 50_000, minimum=1
 BOT_CHALLENGE_SECONDS = env_int("BOT_CHALLENGE_SECONDS", 1800, minimum=60)
 BOT_CHALLENGE_SURGE_PER_MINUTE = env_int("BOT_CHALLENGE_SURGE_PER_MINUTE", 120, minimum=1)
 COUNT_CACHE_SECONDS = env_int("COUNT_CACHE_SECONDS", 5, minimum=0)
+# How long a shared cache (deploy/nginx/) and browsers may keep a public page, and serve it
+# stale while fetching a fresh one (lib/sharedcache.py); the counter's max-age is the above.
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 10, minimum=0)
+PUBLIC_CACHE_STALE_SECONDS = env_int("PUBLIC_CACHE_STALE_SECONDS", 30, minimum=0)
+# The pages that are the same for every visitor without cookies (URL names).
+PUBLIC_CACHE_PAGES = (
+    "core:home",
+    "signatures:sign",
+    "signatures:share_image",
+    "reports:campaign",
+    "reports:report",
+    "events:list",
+    "events:event",
+    "directory:missions",
+)
 # Housekeeping sets a signature's IP hash to null this many days after it was made.
 IP_HASH_RETENTION_DAYS = env_int("IP_HASH_RETENTION_DAYS", 30, minimum=1)
 # Public per-mission and per-country counts below this are shown as "fewer than N"

@@ -28,6 +28,7 @@ urlpatterns = [
     path("exports/", include("safepassage.exports.urls")),
     path("mail/", include("safepassage.outbox.urls")),
     path("", include("safepassage.updates.urls")),
+    path("", include("safepassage.webhooks.urls")),
     path("", include("safepassage.reports.urls")),
     path("", include("safepassage.events.urls")),
     path("", include("safepassage.letters.urls")),

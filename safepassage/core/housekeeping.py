@@ -20,6 +20,7 @@ from safepassage.signatures.erasurelog import export as export_erasure_log
 from safepassage.signatures.retention import sweep_ip_hashes
 from safepassage.signatures.services import expire_unconfirmed
 from safepassage.signatures.throttle import prune_counters
+from safepassage.webhooks.services import prune_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -48,4 +49,5 @@ def housekeeping() -> dict[str, int]:
         "stats_refreshed": refresh_all_stats(),
         "email_deliveries_synced": sum(sync_email_deliveries().values()),
         "directory_reminders_queued": remind_directory_checks(),
+        "webhook_deliveries_pruned": prune_deliveries(),
     }

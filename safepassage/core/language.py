@@ -90,7 +90,10 @@ class LanguageMiddleware:
         request.LANGUAGE_CODE = choice.interface
         request.language_choice = choice  # type: ignore[attr-defined]
         response = self.get_response(request)
-        patch_vary_headers(response, ("Accept-Language",))
+        if not (choice.in_url and choice.in_url == choice.interface == choice.requested):
+            # Only a ready language named in the URL decides alone: such a page is its own
+            # URL, the same whatever the browser's languages (lib/sharedcache.py).
+            patch_vary_headers(response, ("Accept-Language",))
         response.headers.setdefault("Content-Language", choice.interface)
         if choice.in_url:
             self._keep(response, choice.in_url)

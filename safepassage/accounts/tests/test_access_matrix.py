@@ -348,6 +348,7 @@ VIEWS += [
     ),
     ("paper import", team_page("exports:import"), ORGANISER_ONLY),
     ("paper duplicates", team_page("exports:duplicates"), ORGANISER_ONLY),
+    ("OSDI import", team_page("exports:import_osdi"), ORGANISER_ONLY),
     ("letters", team_page("letters:index"), LETTER_EDITORS),
     ("supporting documents", team_page("letters:documents"), ORGANISER_ONLY_403),
     (
@@ -443,6 +444,13 @@ VIEWS += [
     (
         "paper import in progress (the organiser's own upload)",
         lambda w: reverse("exports:import_map", args=[w.campaign.slug, w.things["upload"].uuid]),
+        ORGANISER_ONLY,
+    ),
+    (
+        "OSDI import in progress (the organiser's own upload)",
+        lambda w: reverse(
+            "exports:import_osdi_check", args=[w.campaign.slug, w.things["upload"].uuid]
+        ),
         ORGANISER_ONLY,
     ),
     ("new sample letter", team_page("letters:sample-new"), ORGANISER_ONLY_403),
@@ -551,6 +559,14 @@ POSTS: list[tuple[str, Callable[[World], str], dict[str, str], dict[str, str]]] 
         "import the organiser's paper upload",
         lambda w: reverse("exports:import_map", args=[w.campaign.slug, w.things["upload"].uuid]),
         {"action": "import"},
+        per_role(anonymous=LOGIN, signer=LOGIN, organiser=ACCEPTED, _=NOT_FOUND),
+    ),
+    (
+        "import the organiser's upload as OSDI",
+        lambda w: reverse(
+            "exports:import_osdi_check", args=[w.campaign.slug, w.things["upload"].uuid]
+        ),
+        {"action": "import", "source": "OSDI", "declaration": "on"},
         per_role(anonymous=LOGIN, signer=LOGIN, organiser=ACCEPTED, _=NOT_FOUND),
     ),
     (
@@ -722,6 +738,43 @@ UPDATE_POSTS = {
 POSTS += [
     ("the report as an update", team_page("updates:from_report"), {}, UPDATE_POSTS),
     ("a test of an update", team_page("updates:test", an_update), {}, UPDATE_POSTS),
+]
+
+
+def a_webhook(w: World) -> int:
+    """A webhook endpoint of campaign A (safepassage.webhooks), made on first use."""
+    from safepassage.webhooks.models import Endpoint
+
+    return Endpoint.objects.get_or_create(
+        campaign=w.campaign,
+        url="https://crm.partner.example/hook",
+        defaults={"events": ["report.published"], "secret_encrypted": ""},
+    )[0].pk
+
+
+def a_webhook_delivery(w: World) -> int:
+    from safepassage.webhooks.models import Delivery
+
+    return Delivery.objects.get_or_create(endpoint_id=a_webhook(w), event="report.published")[0].pk
+
+
+# The webhook pages are organisers' pages like the updates'.
+VIEWS += [
+    ("webhooks of the campaign", team_page("webhooks:index"), UPDATE_PAGES),
+    ("a new webhook endpoint", team_page("webhooks:create"), UPDATE_PAGES),
+    ("a webhook endpoint", team_page("webhooks:endpoint", a_webhook), UPDATE_PAGES),
+    ("admin: webhook endpoints", admin_changelist("webhooks", "endpoint"), STAFF_ONLY),
+    ("admin: webhook deliveries", admin_changelist("webhooks", "delivery"), STAFF_ONLY),
+]
+POSTS += [
+    (
+        "replay a webhook delivery",
+        team_page("webhooks:replay", a_webhook, a_webhook_delivery),
+        {},
+        UPDATE_POSTS,
+    ),
+    ("switch a webhook endpoint off", team_page("webhooks:endpoint", a_webhook), {}, UPDATE_POSTS),
+    ("delete a webhook endpoint", team_page("webhooks:delete", a_webhook), {}, UPDATE_POSTS),
 ]
 
 # (name, function of world and user, expected value per persona)
@@ -1079,6 +1132,12 @@ COVERED_ELSEWHERE = frozenset(
     {
         "api:v1:me", "api:v1:list_signatures", "api:v1:list_deliveries",
         "api:v1:get_delivery", "api:v1:record_delivery", "api:v1:rsvp_counts",
+        # The OSDI read API, per token and campaign (api/tests/test_osdi.py).
+        "api:osdi:aep", "api:osdi:petitions", "api:osdi:petition", "api:osdi:signatures",
+        "api:osdi:signature", "api:osdi:people", "api:osdi:person", "api:osdi:events",
+        "api:osdi:event", "api:osdi:attendances", "api:osdi:attendance",
+        # ninja's own root of that API, at the AEP's address: the AEP answers there.
+        "api:osdi:api-root",
     }
 )  # fmt: skip
 

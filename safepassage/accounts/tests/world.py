@@ -459,8 +459,49 @@ def populate(world: World) -> Rows:
                 kind=AuthEvent.Kind.LOGIN, username=account.username, user=account
             )
         ]
+    _populate_updates_and_webhooks(world, rows)
+    from safepassage.api.models import Disclosure
+
+    for label in ("A", "B"):
+        token = rows[label][ApiToken][0]
+        rows[label][Disclosure] = [
+            Disclosure.objects.create(
+                token=token,
+                user=token.user,
+                campaign=world.campaign if label == "A" else world.other_campaign,
+                path="/api/osdi/v1/people",
+                addresses=1,
+            )
+        ]
     assert rsvp_b in rows["B"][RSVP] and delivery_b in rows["B"][Delivery]
     return rows
+
+
+def _populate_updates_and_webhooks(world: World, rows: Rows) -> None:
+    """Updates, unsubscribes, webhook endpoints and deliveries of both campaigns."""
+    from safepassage.updates.models import Unsubscribe, Update, UpdateText
+    from safepassage.webhooks.models import Attempt, Endpoint
+    from safepassage.webhooks.models import Delivery as WebhookDelivery
+
+    for label, campaign in (("A", world.campaign), ("B", world.other_campaign)):
+        update = Update.objects.create(campaign=campaign)
+        UpdateText.objects.create(update=update, language="en", subject=f"News {label}", body="Hi")
+        endpoint = Endpoint.objects.create(
+            campaign=campaign,
+            url=f"https://crm-{label.lower()}.partner.example/hook",
+            events=["report.published"],
+            secret_encrypted="",
+        )
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event="report.published", payload={"campaign": label}
+        )
+        Attempt.objects.create(delivery=delivery, number=1, status_code=500, error="HTTP 500")
+        rows[label][Update] = [update]
+        rows[label][Unsubscribe] = [
+            Unsubscribe.objects.create(campaign=campaign, kind="signature", ref=1, via="page")
+        ]
+        rows[label][Endpoint] = [endpoint]
+        rows[label][WebhookDelivery] = [delivery]
 
 
 def _pdf() -> bytes:

@@ -19,10 +19,14 @@ from django.conf import settings
 
 from conftest import ROOT, require
 
-pytestmark = pytest.mark.skipif(
-    not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
-    reason="the benchmarks choose their own databases; the SQLite pass runs them",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"),
+        reason="the benchmarks choose their own databases; the SQLite pass runs them",
+    ),
+    # Each runs a benchmark in fresh processes: tens of seconds, left out of scripts/test --quick.
+    pytest.mark.slow,
+]
 
 
 def bench(name: str, *args: str) -> str:
@@ -64,6 +68,13 @@ def test_signing_cpu_benchmark_measures_each_stage() -> None:
     assert re.search(r"the ORM's bulk_create: \d+\.\d+ ms", output), output[-3000:]
 
 
+def test_signing_page_benchmark_prints_cpu_per_get() -> None:
+    output = bench("signing_page", "-n", "20", "--rounds", "1")
+    assert "cookies set: none" in output, output[-3000:]
+    assert re.search(r"CPU per GET: \d+\.\d+ ms", output), output[-3000:]
+    assert re.search(r"two cores: [\d,]+", output), output[-3000:]
+
+
 def test_routing_benchmark_routes_every_signer() -> None:
     output = bench("routing", "-n", "3000")
     assert "routed 3,000 signers in" in output, output[-3000:]
@@ -83,6 +94,22 @@ def test_public_reads_benchmark_answers_every_page() -> None:
     require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
     output = bench("public_reads", "-n", "2000", "--seconds", "1", "--warmup", "0")
     pages = ["campaign page", "counter JSON", "directory map"]
+    rows = re.findall(rf"^({'|'.join(pages)}) +[\d,]+ .* (\d+)$", output, re.M)
+    assert [page for page, _ in rows] == pages, output
+    assert all(errors == "0" for _, errors in rows), output[-3000:]
+
+
+@pytest.mark.live  # starts the application under gunicorn, and nginx in front
+def test_public_reads_benchmark_through_the_cache_hits_it() -> None:
+    require(shutil.which("wrk") is not None, "wrk (Debian's package) for the load")
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    require(nginx is not None, "nginx (Debian's package; scripts/test installs it)")
+    output = bench(
+        "public_reads", "--through-cache", "--no-route", "-n", "2000", "--seconds", "1",
+        "--warmup", "0",
+    )  # fmt: skip
+    assert output.count("cache: HIT; public, max-age=") == 2, output[-3000:]
+    pages = ["counter JSON", "signing page"]
     rows = re.findall(rf"^({'|'.join(pages)}) +[\d,]+ .* (\d+)$", output, re.M)
     assert [page for page, _ in rows] == pages, output
     assert all(errors == "0" for _, errors in rows), output[-3000:]

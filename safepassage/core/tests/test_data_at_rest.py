@@ -106,6 +106,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # migrate, build_gazetteer and two more commands, each in a fresh process
 def test_the_database_mail_uploads_gazetteer_and_credentials_are_private(tmp_path: Path) -> None:
     data = tmp_path / "data"  # made by the settings, as on a fresh server
     env = fresh_env(data)

@@ -102,6 +102,7 @@ def values(world: World) -> dict[str, str]:
         "uuid": str(world.event_a.uuid),
         "rsvp_uuid": str(RSVP.objects.filter(event=world.event_a).first().uuid),  # type: ignore[union-attr]
         "signature_uuid": str(Signature.objects.filter(petition=world.petition).first().uuid),  # type: ignore[union-attr]
+        "person_uuid": str(Signature.objects.filter(petition=world.petition).first().uuid),  # type: ignore[union-attr]
         "token": "not-a-valid-token",
         "delivery": str(world.delivery_w.pk),
         "letter": _first_pk(Letter, campaign=campaign),

@@ -66,6 +66,7 @@ def wait_until(check: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow  # a worker process builds packets, is killed, and the build is done twice
 def test_killing_the_worker_mid_build_then_resuming_gives_identical_packets(
     petition: Any,
     missions: Any,

@@ -173,6 +173,7 @@ def test_gunicorn_starts_and_stops_the_writer(live_app: LiveApp, petition):
     assert not Path(f"/proc/{writers[0]}/cmdline").exists() or not _cmdline(writers[0])
 
 
+@pytest.mark.slow  # its parent lives four seconds
 def test_the_writer_stops_when_its_parent_dies(tmp_path):
     """Started with --parent (as gunicorn starts it), the writer leaves when that parent is gone."""
     path = str(tmp_path / "w.sock")
