@@ -4,9 +4,12 @@ On the day a petition goes viral most requests are the same few pages fetched by
 who have no cookie of ours. Those pages (settings.PUBLIC_CACHE_PAGES, by URL name) are
 made the same for every such visitor: their forms carry a signed token instead of the CSRF
 cookie (lib/formtokens.py), and nothing on them reads the session. SharedCacheMiddleware
-then marks a successful GET of one of them ``Cache-Control: public,
-max-age=PUBLIC_CACHE_SECONDS, stale-while-revalidate=PUBLIC_CACHE_STALE_SECONDS``
-(a page that set its own public lifetime, such as the share picture, keeps it), drops the
+then marks a successful GET of one of them ``Cache-Control: public, max-age=0,
+s-maxage=PUBLIC_CACHE_SECONDS``: a shared cache keeps it for that long (and serves the
+expired copy while it fetches a fresh one, deploy/nginx/), while a browser asks again
+each time, so a person who just signed or confirmed never sees their own browser's old
+copy (a page that set its own public lifetime, such as the share picture, keeps it),
+drops the
 ``Vary: Cookie`` that looking at an empty session adds, and takes the nonce out of the
 policy's ``script-src``: a nonce that a cache hands to many visitors must not authorise a
 script (public pages load theirs from files; the inline styles of the maps keep it).
@@ -92,11 +95,10 @@ class SharedCacheMiddleware:
         if "max-age" in response.get("Cache-Control", ""):
             patch_cache_control(response, public=True)
         else:
+            # No stale-while-revalidate here: browsers honour it too and would show an
+            # old page (an old count) to the person who just signed.
             patch_cache_control(
-                response,
-                public=True,
-                max_age=settings.PUBLIC_CACHE_SECONDS,
-                stale_while_revalidate=settings.PUBLIC_CACHE_STALE_SECONDS,
+                response, public=True, max_age=0, s_maxage=settings.PUBLIC_CACHE_SECONDS
             )
         without_vary_cookie(response)
         without_script_nonce(response)

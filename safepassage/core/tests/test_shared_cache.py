@@ -82,10 +82,8 @@ def test_public_pages_set_no_cookie_and_may_be_kept_by_a_shared_cache(world: Wor
     html = visitor.get(world.petition.get_absolute_url()).content.decode()
     assert "csrfmiddlewaretoken" not in html and 'name="form_token"' in html
     page = visitor.get(world.petition.get_absolute_url())
-    assert page["Cache-Control"] == (
-        f"public, max-age={settings.PUBLIC_CACHE_SECONDS}, "
-        f"stale-while-revalidate={settings.PUBLIC_CACHE_STALE_SECONDS}"
-    )
+    # A shared cache keeps it; a browser asks again each time (its visitor may just have signed).
+    assert page["Cache-Control"] == f"public, max-age=0, s-maxage={settings.PUBLIC_CACHE_SECONDS}"
     assert page["Vary"] == "Accept-Language"
     # A language named in the URL decides alone: no Vary on the browser's languages.
     korean = visitor.get(world.petition.get_absolute_url() + "?lang=ko")
@@ -317,7 +315,8 @@ def test_the_cache_serves_public_pages_and_lets_signatures_through(
             seen_direct = seen_direct or now  # (each gunicorn worker counts on its own)
         time.sleep(0.05)
     assert seen_direct is not None and seen_cached is not None
-    assert seen_cached - seen_direct <= lifetime + 0.5, (seen_direct, seen_cached)
+    # Plus what the loop itself takes: two requests and a pause per turn, slow on a busy machine.
+    assert seen_cached - seen_direct <= lifetime + 1.5, (seen_direct, seen_cached)
     # It stays in step: every read for the next lifetimes is at most one lifetime old.
     confirmed = json.loads(get(direct, path)[1])["confirmed"]
     cached = json.loads(get(port, path)[1])["confirmed"]

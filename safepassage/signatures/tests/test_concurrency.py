@@ -26,7 +26,11 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 class Browserless:
-    """Just enough of a client: the page's signed form token, reused for every POST."""
+    """Just enough of a client: the page's form token, reused for every POST.
+
+    A public page (the signing form) carries a signed form token and sets no cookie; a
+    page for one person (a confirmation link) keeps Django's CSRF cookie and token.
+    """
 
     def __init__(self, app: LiveApp, path: str) -> None:
         self.host, port = urllib.parse.urlsplit(app.url).netloc.split(":")
@@ -36,25 +40,28 @@ class Browserless:
         conn.request("GET", path)
         response = conn.getresponse()
         html = response.read().decode()
-        assert response.getheader("Set-Cookie") is None  # a page for everyone
-        found = re.search(r'name="form_token" value="([^"]+)"', html)
-        assert found
-        self.token = found.group(1)
+        self.cookie = (response.getheader("Set-Cookie") or "").split(";")[0]
+        public = re.search(r'name="form_token" value="([^"]+)"', html)
+        if public:
+            assert self.cookie == ""  # a page for everyone
+            self.field, self.token = "form_token", public.group(1)
+        else:
+            private = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+            assert private and self.cookie.startswith("csrftoken=")
+            self.field, self.token = "csrfmiddlewaretoken", private.group(1)
         conn.close()
 
     def post(self, data: dict[str, str]) -> tuple[int, str, bytes]:
-        body = urllib.parse.urlencode({**data, "form_token": self.token})
+        body = urllib.parse.urlencode({**data, self.field: self.token})
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"http://{self.host}:{self.port}",
+        }
+        if self.cookie:
+            headers["Cookie"] = self.cookie
         try:
-            conn.request(
-                "POST",
-                self.path,
-                body=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Origin": f"http://{self.host}:{self.port}",
-                },
-            )
+            conn.request("POST", self.path, body=body, headers=headers)
             response = conn.getresponse()
             return response.status, response.getheader("Location") or "", response.read()
         finally:
