@@ -91,7 +91,7 @@ def test_a_russia_campaign_is_set_up_and_opened_from_the_admin_alone(
             # 5. Now it opens.
             page.goto(f"{admin}/campaigns/campaign/")
             page.click('a:text-is("Refugees\' Day, Russia")')
-            assert page.locator("#opening-ready").is_visible()
+            page.locator("#opening-ready").wait_for(state="visible", timeout=15000)
             page.select_option("#id_status", "open")
             page.click("input[name=_save]")
             page.wait_for_selector(".messagelist .success")
