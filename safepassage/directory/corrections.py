@@ -35,12 +35,17 @@ from datetime import date
 from safepassage.directory import export, transfer
 from safepassage.directory.models import Mission
 from safepassage.directory.proposals import Field, MissionFieldVerification, Proposal
+from safepassage.directory.validation import NAME_COLUMNS
 from safepassage.directory.verification import FieldProvenance, provenance
 from safepassage.lib.spreadsheet import neutralise
 
 # The header of the bundled data/prc-missions.csv: the import columns without
-# ``district`` (districts have their own file, data/prc-districts.csv).
-BUNDLED_COLUMNS = [column for column in transfer.COLUMNS if column != "district"]
+# ``district`` (districts have their own file, data/prc-districts.csv), then the
+# mission's name in each other language (name_<language>).
+BUNDLED_COLUMNS = [
+    *(column for column in transfer.COLUMNS if column != "district"),
+    *NAME_COLUMNS,
+]
 
 # Where an accepted field lands in the bundled format.
 COLUMN_OF = {

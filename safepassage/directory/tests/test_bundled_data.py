@@ -18,8 +18,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import URLValidator
+from django.urls import reverse
 
-from safepassage.directory import bundled, transfer
+from safepassage.directory import bundled, transfer, validation
 from safepassage.directory.coverage import (
     PARTIAL,
     CountryDistricts,
@@ -279,6 +280,53 @@ def test_every_subdivision_is_served_by_exactly_one_post_unless_split(missions, 
 
 
 # --- Facts -------------------------------------------------------------------------------
+
+
+# Scripts a name in each language must be written in (beyond spaces, digits and
+# punctuation): a Latin-script name in the Korean column is an untranslated row.
+_SCRIPT_OF = {
+    "ko": ("HANGUL",),
+    "ja": ("CJK", "KATAKANA", "HIRAGANA"),
+    "zh-hans": ("CJK",),
+    "zh-hant": ("CJK",),
+}
+
+
+def test_every_post_is_named_in_every_language(missions):
+    """Each of the nine other languages names every post, in its own script, once."""
+    faults = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, row in missions:
+        for column, language in validation.NAME_COLUMNS.items():
+            name = row.get(column, "")
+            if not name:
+                faults.append(f"line {line} {row['id']}: no {column}")
+                continue
+            if name == row["name"]:
+                faults.append(f"line {line} {row['id']}: {column} is the English name")
+            scripts = _SCRIPT_OF.get(language)
+            if scripts and not any(
+                any(word in unicodedata.name(ch, "") for word in scripts) for ch in name
+            ):
+                faults.append(f"line {line} {row['id']}: {column} {name!r} is not in its script")
+            if (language, name) in seen:
+                first = seen[language, name]
+                faults.append(f"line {line} {row['id']}: {column} repeats line {first}")
+            seen[language, name] = line
+    assert not faults, _faults("faults in the names in other languages", faults)
+
+
+def test_the_bundled_names_reach_a_reader_in_each_language(db, client):
+    """Loading the bundled directory stores every name; the list shows each reader theirs."""
+    bundled.load("CN")
+    osaka = Mission.objects.get(key="Q53479024")
+    names = {n.language: n.name for n in osaka.names.all()}
+    assert set(names) == set(validation.NAME_COLUMNS.values())
+    assert names["ja"] == "中華人民共和国駐大阪総領事館"
+    assert names["zh-hans"] == "中华人民共和国驻大阪总领事馆"
+    for language in ("ko", "zh-hant", "de", "pt"):
+        page = client.get(reverse("directory:missions", args=["CN"]), {"lang": language})
+        assert names[language] in page.content.decode(), language
 
 
 def test_the_houston_consulate_general_is_closed_with_a_closing_date(missions):
