@@ -11,35 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from safepassage.accounts.admin_mixins import CampaignScopedAdmin
-from safepassage.webhooks import services, transport
-from safepassage.webhooks.models import Attempt, Delivery, Endpoint, Event
-
-
-class EndpointAdminForm(forms.ModelForm[Endpoint]):
-    url = forms.URLField(label=_("address (https://)"), max_length=500, assume_scheme="https")
-    events = forms.MultipleChoiceField(
-        label=pgettext_lazy("webhook", "Events"),
-        choices=Event.choices,
-        widget=forms.CheckboxSelectMultiple,
-    )
-
-    class Meta:
-        model = Endpoint
-        fields = ["campaign", "url", "description", "events", "active"]
-
-    def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"].strip()
-        transport.check_url(url)
-        return url
+from safepassage.webhooks import services
+from safepassage.webhooks.forms import EndpointAdminForm
+from safepassage.webhooks.models import Attempt, Delivery, Endpoint
 
 
 @admin.register(Endpoint)
