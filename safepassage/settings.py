@@ -298,6 +298,9 @@ WORKER_NICE = env_int("WORKER_NICE", 10, minimum=0)
 # Under a steady stream of signatures, the writer waits this long before each commit
 # to take in more submissions per transaction (0: commit what has arrived at once).
 SIGNING_WRITER_LINGER_MS = env_int("SIGNING_WRITER_LINGER_MS", 5, minimum=0)
+# Every commit of signatures lasts at least this long, so that a new signer and one who
+# had signed already are answered at the same moment (no timing oracle; docs/privacy.md).
+SIGNING_COMMIT_FLOOR_MS = env_int("SIGNING_COMMIT_FLOOR_MS", 5, minimum=0)
 # Set by safepassage.gunicorn_conf for its workers: where the signing writer listens.
 SIGNING_WRITER_SOCKET = env_str("SIGNING_WRITER_SOCKET")
 THROTTLE_PER_IP = env_int("THROTTLE_PER_IP", 20, minimum=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -60,9 +61,16 @@ def commit_batch(items: Sequence[PendingSignature]) -> list[bool]:
     The confirmation (or "signed again") mail is queued in the same
     transaction, and the mail senders are woken when it commits.
     """
+    started = time.monotonic()
     with database_write_lock(), transaction.atomic():
         created = write_batch(items)
         wake_senders()
+    # A new row costs the database more than a repeat's conflict (its indexes):
+    # measured over a real server, about 0.2 ms, enough to tell after a thousand
+    # tries whether someone signed. Every commit therefore ends no sooner than
+    # SIGNING_COMMIT_FLOOR_MS after it began, longer than the commit itself
+    # takes, so its answer comes at the same moment either way (docs/privacy.md).
+    time.sleep(max(0.0, started + settings.SIGNING_COMMIT_FLOOR_MS / 1000 - time.monotonic()))
     return created
 
 

@@ -14,6 +14,7 @@ is measured by bench/oracle.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -124,3 +125,26 @@ def test_a_repeated_signer_costs_the_same_statements_in_the_writer(petition):
     )
     assert any("signatures_signature" in sql for sql in run)
     assert any("limit" in sql for sql in run)
+
+
+def test_a_new_and_a_repeated_signer_are_answered_no_sooner_than_the_commit_floor(
+    petition, settings
+):
+    """The same statements still cost the database different time (a new row has indexes
+    to fill); each commit lasts at least SIGNING_COMMIT_FLOOR_MS, so both answers wait for it."""
+    settings.SIGNING_COMMIT_FLOOR_MS = 40
+    data = sign_data()
+
+    def commit(email: str) -> tuple[list[bool], float]:
+        item = services.build_pending(
+            petition, {**data, "email": email}, canonicalize(email), "192.0.2.1", "en"
+        )
+        started = time.monotonic()
+        created = services.commit_batch([item])
+        return created, time.monotonic() - started
+
+    assert commit("signed-before@example.org")[0] == [True]
+    for email, created in (("someone-new@example.org", True), ("Signed-Before@example.org", False)):
+        outcome, seconds = commit(email)
+        assert outcome == [created]
+        assert seconds >= 0.040, (email, seconds)
