@@ -319,3 +319,26 @@ class OrganisersReadOnly(CampaignScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyLines:
+    """An inline's rows shown read only to whoever may see the row of the page above them.
+
+    The lines have no model permissions of their own: an organiser who sees an
+    update or a webhook delivery sees its texts or attempts, and nobody adds,
+    changes or deletes them here.
+    """
+
+    can_delete = False
+    admin_site: Any
+    parent_model: Any
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        parent = self.admin_site._registry[self.parent_model]
+        return bool(parent.has_view_permission(request, obj))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -11,15 +11,14 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from safepassage.exports import osdi, uploads
+from safepassage.exports import osdi
 from safepassage.exports.forms import OsdiImportForm, OsdiUploadForm
-from safepassage.exports.models import ImportUpload
-from safepassage.exports.views import _organised
+from safepassage.exports.views import _keep_upload, _organised, _own_upload
 from safepassage.lib import crypto
 
 logger = logging.getLogger(__name__)
@@ -41,14 +40,12 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
             if not rows:
                 form.add_error("file", osdi.EMPTY)
             else:
-                uploads.purge_stale_uploads()
-                assert request.user.pk is not None  # login_required
-                stored = ImportUpload.objects.create(
-                    campaign=campaign,
-                    petition=form.cleaned_data["petition"],
-                    created_by_id=request.user.pk,
-                    filename=(sent.name or "osdi.json")[:200],
-                    content_encrypted=crypto.encrypt(data.decode("utf-8-sig")),
+                stored = _keep_upload(
+                    request,
+                    campaign,
+                    form.cleaned_data["petition"],
+                    sent.name or "osdi.json",
+                    data.decode("utf-8-sig"),
                 )
                 return redirect("exports:import_osdi_check", slug=campaign.slug, upload=stored.uuid)
     return render(request, "exports/import_osdi.html", {"campaign": campaign, "form": form})
@@ -58,13 +55,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
     campaign = _organised(request, slug)
-    stored = (
-        ImportUpload.objects.select_related("petition")
-        .filter(uuid=upload, campaign=campaign, created_by_id=request.user.pk)
-        .first()
-    )
-    if stored is None:
-        raise Http404
+    stored = _own_upload(request, campaign, upload)
     unreadable = ""
     try:
         rows = osdi.parse(crypto.decrypt(stored.content_encrypted))

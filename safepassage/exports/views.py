@@ -53,6 +53,33 @@ def _organised(request: HttpRequest, slug: str) -> Campaign:
     return campaign
 
 
+def _keep_upload(
+    request: HttpRequest, campaign: Campaign, petition: Any, filename: str, text: str
+) -> ImportUpload:
+    """An uploaded list, encrypted until it is imported or swept (CSV and OSDI alike)."""
+    uploads.purge_stale_uploads()
+    assert request.user.pk is not None  # login_required
+    return ImportUpload.objects.create(
+        campaign=campaign,
+        petition=petition,
+        created_by_id=request.user.pk,
+        filename=filename[:200],
+        content_encrypted=crypto.encrypt(text),
+    )
+
+
+def _own_upload(request: HttpRequest, campaign: Campaign, upload: str) -> ImportUpload:
+    """The upload this organiser made for this campaign; 404 for anyone else's."""
+    stored = (
+        ImportUpload.objects.select_related("petition")
+        .filter(uuid=upload, campaign=campaign, created_by_id=request.user.pk)
+        .first()
+    )
+    if stored is None:
+        raise Http404
+    return stored
+
+
 @login_required
 @require_GET
 def index(request: HttpRequest, slug: str) -> HttpResponse:
@@ -111,15 +138,8 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
         except uploads.UnreadableFile as error:
             form.add_error("file", error.message)
         else:
-            uploads.purge_stale_uploads()
-            user_id = request.user.pk
-            assert user_id is not None  # login_required
-            stored = ImportUpload.objects.create(
-                campaign=campaign,
-                petition=form.cleaned_data["petition"],
-                created_by_id=user_id,
-                filename=(upload.name or "upload.csv")[:200],
-                content_encrypted=crypto.encrypt(text),
+            stored = _keep_upload(
+                request, campaign, form.cleaned_data["petition"], upload.name or "upload.csv", text
             )
             return redirect("exports:import_map", slug=campaign.slug, upload=stored.uuid)
     return render(request, "exports/import_upload.html", {"campaign": campaign, "form": form})
@@ -129,13 +149,7 @@ def import_upload(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_map(request: HttpRequest, slug: str, upload: str) -> HttpResponse:
     campaign = _organised(request, slug)
-    stored = (
-        ImportUpload.objects.select_related("petition")
-        .filter(uuid=upload, campaign=campaign, created_by_id=request.user.pk)
-        .first()
-    )
-    if stored is None:
-        raise Http404
+    stored = _own_upload(request, campaign, upload)
     header, rows = uploads.read_table(crypto.decrypt(stored.content_encrypted))
     importing = request.POST.get("action") == "import"
     form = MappingForm(request.POST or None, header=header, importing=importing)

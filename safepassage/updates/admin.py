@@ -11,31 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.accounts.admin_mixins import OrganisersReadOnly
+from safepassage.accounts.admin_mixins import OrganisersReadOnly, ReadOnlyLines
 from safepassage.updates import services
 from safepassage.updates.models import Unsubscribe, Update, UpdateText
 
 
-class UpdateTextInline(admin.StackedInline[UpdateText, Any]):
+class UpdateTextInline(ReadOnlyLines, admin.StackedInline[UpdateText, Any]):
     model = UpdateText
     extra = 0
     fields = ("language", "subject", "body")
     readonly_fields = fields
-    can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Whoever may see the row of the page sees its lines (no model permissions here).
-        parent = self.admin_site._registry[self.parent_model]
-        return bool(parent.has_view_permission(request, obj))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Update)

@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from safepassage.accounts.admin_mixins import CampaignScopedAdmin
+from safepassage.accounts.admin_mixins import CampaignScopedAdmin, ReadOnlyLines
 from safepassage.webhooks import services
 from safepassage.webhooks.forms import EndpointAdminForm
 from safepassage.webhooks.models import Attempt, Delivery, Endpoint
@@ -49,23 +49,11 @@ class EndpointAdmin(CampaignScopedAdmin):
             )
 
 
-class AttemptInline(admin.TabularInline[Attempt, Any]):
+class AttemptInline(ReadOnlyLines, admin.TabularInline[Attempt, Any]):
     model = Attempt
     extra = 0
     fields = ("number", "at", "status_code", "duration_ms", "error", "response_prefix", "replay")
     readonly_fields = fields
-    can_delete = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Whoever may see the row of the page sees its lines (no model permissions here).
-        parent = self.admin_site._registry[self.parent_model]
-        return bool(parent.has_view_permission(request, obj))
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Delivery)
