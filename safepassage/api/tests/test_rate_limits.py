@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
+import pytest
 from django.test import Client
 
 from safepassage.api import security
 from safepassage.api.tests.helpers import get, token_for
+
+
+@pytest.fixture(autouse=True)
+def mid_window(monkeypatch):
+    """Stop the limiter's clock in the middle of a window.
+
+    The windows are fixed minutes: a test whose requests straddle a minute's end
+    would start a fresh budget half-way and see 200 where it expects 429.
+    """
+    window = security.WINDOW_SECONDS
+    middle = time.time() // window * window + window / 2
+    monkeypatch.setattr(security, "time", SimpleNamespace(time=lambda: middle))
 
 
 def assert_throttled(response) -> None:
