@@ -184,7 +184,7 @@ def run(options: argparse.Namespace, scratch: Path) -> int:
             time.sleep(2.0)  # a mail sent twice would arrive now
             result = ledger.reconcile(book, stored_names(url), list(sink.recipients))
     finally:
-        cluster.stop_all([p for host in hosts for p in host.processes()])
+        cluster.stop_hosts(hosts)
         shared.stop()
         sink.controller.stop()
 

@@ -359,12 +359,40 @@ class Host:
     def stop(self) -> None:
         stop_all(self.processes())
 
+    def leftovers(self) -> list[int]:
+        """Processes still running with this host's data directory: should be none after stop()."""
+        marker = f"SAFEPASSAGE_DATA_DIR={self.env['SAFEPASSAGE_DATA_DIR']}".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            with contextlib.suppress(OSError):
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+        return found
+
     def private_files(self) -> list[Path]:
         """Files of PRIVATE_ROOT and MEDIA_ROOT on this host's own disk (none: all in S3)."""
         found: list[Path] = []
         for name in ("private", "media"):
             found += [p for p in (self.directory / "var" / name).rglob("*") if p.is_file()]
         return found
+
+
+def stop_hosts(hosts: list[Host], timeout: float = 20.0) -> None:
+    """Stop every host's processes; kill and report any that outlived its process group.
+
+    A process left running would hold its port and its files into the next test
+    (one was once found orphaned after a benchmark): the report names it so the
+    cause can be found, and the kill keeps the machine clean meanwhile.
+    """
+    stop_all([p for host in hosts for p in host.processes()], timeout=timeout)
+    for host in hosts:
+        for pid in host.leftovers():
+            with contextlib.suppress(OSError):
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                print(f"{host.name}: {pid} outlived its group: {command!r}", file=sys.stderr)
+                os.kill(pid, signal.SIGKILL)
 
 
 def host_env(

@@ -232,7 +232,7 @@ def test_two_hosts_behind_haproxy_lose_nothing_when_one_is_killed(
         assert anonymous == 403
         lap("packet downloaded through host A and HAProxy")
     finally:
-        cluster.stop_all([p for host in hosts for p in host.processes()], timeout=10)
+        cluster.stop_hosts(hosts, timeout=10)
         shared.stop()
 
 
