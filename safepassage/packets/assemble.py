@@ -29,6 +29,7 @@ from safepassage.packets import snapshot
 if TYPE_CHECKING:
     from safepassage.directory.models import Mission
     from safepassage.letters.models import LetterVersion, SupportingDocument
+    from safepassage.packets.listpdf import ListRow
     from safepassage.packets.models import PacketBuild
 
 
@@ -118,6 +119,7 @@ def totals_lines(listed: snapshot.Counts, mission_total: int, petition_total: in
 def render_list(
     build: PacketBuild,
     mission: Mission,
+    rows: Iterable[ListRow],
     listed: snapshot.Counts,
     mission_total: int,
     petition_total: int,
@@ -130,11 +132,7 @@ def render_list(
         headers = (_("No."), _("Name"), _("City"), _("Region"), _("Country"))
         title, subtitle = list_title(build, mission)
         result = render_signer_list(
-            snapshot.named_rows(
-                snapshot.scoped(build, mission),
-                language,
-                by_country=build.scope == build.Scope.ALL,
-            ),
+            rows,
             title=title,
             subtitle=subtitle,
             notes=address_notes(build, mission),
@@ -176,15 +174,20 @@ def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str,
     # The petition's total was counted with the packet's snapshot; a mission's
     # own list stands for exactly its signatures, so one count serves both.
     petition_total = snapshot.petition_total(build, mission)
-    listed = snapshot.count(snapshot.scoped(build, mission))
+    language = packet_language(build)
+    rows: Iterable[ListRow]
     if build.scope == build.Scope.MISSION:
+        listed, rows = snapshot.listing(snapshot.mission_signatures(build, mission), language)
         mission_total = listed.total
     else:
+        everyone = snapshot.signatures(build)
+        listed = snapshot.count(everyone)
+        rows = snapshot.named_rows(everyone, language, by_country=True)
         mission_total = snapshot.mission_signatures(build, mission).count()
 
     versions = letter_versions(build)
     parts = render_letters(build, mission, versions, mission_total, petition_total)
-    list_pdf, _list_pages = render_list(build, mission, listed, mission_total, petition_total)
+    list_pdf, _list_pages = render_list(build, mission, rows, listed, mission_total, petition_total)
     parts.append(list_pdf)
     for document in attachments(versions):
         with document.file.open("rb") as handle:

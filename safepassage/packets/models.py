@@ -173,7 +173,11 @@ class PacketEntry(models.Model):
     ever inserted in bulk (``snapshot.take``) and read by joins.
     """
 
-    build = models.ForeignKey(PacketBuild, on_delete=models.CASCADE, related_name="entries")
+    # Found by build through the unique (build, signature) index: an index of
+    # its own would be one more to write a million times per snapshot.
+    build = models.ForeignKey(
+        PacketBuild, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
     signature = models.ForeignKey(
         "signatures.Signature",
         on_delete=models.DO_NOTHING,
@@ -198,7 +202,7 @@ class PacketEntry(models.Model):
             ),
         ]
         indexes = [
-            # One mission's list of a build (snapshot.scoped) and bringing it up to date.
+            # One mission's list of a build (snapshot.listing) and bringing it up to date.
             models.Index(fields=["build", "mission"], name="packet_entry_mission_idx"),
         ]
 

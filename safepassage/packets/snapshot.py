@@ -11,7 +11,9 @@ out or only counted at once, and its packet is marked out of date.
 
 Only the columns a list prints are ever selected: the e-mail hash, the
 encrypted address and the IP hash never leave the database for a packet,
-so no mistake further down can print them.
+so no mistake further down can print them. A mission's list is counted and
+read in one query (``listing``); the name, city and region of a signer who
+asked not to be named, or whose name was withheld, come back empty from it.
 
 Rows are read with ``values_list(...).iterator()`` one country at a time and
 sorted in Python, because the order is by the *localised* country and region
@@ -21,12 +23,12 @@ largest country in one packet, never the whole petition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
 
 from safepassage.directory.models import Mission
 from safepassage.lib import geo
@@ -104,13 +106,6 @@ def signatures(build: PacketBuild) -> QuerySet[Signature]:
     return Signature.objects.counted().filter(packet_entries__build_id=build.pk)
 
 
-def scoped(build: PacketBuild, mission: Mission) -> QuerySet[Signature]:
-    """The signatures one mission's list stands for (its own, or all of them)."""
-    if build.scope == build.Scope.MISSION:
-        return mission_signatures(build, mission)
-    return signatures(build)
-
-
 def mission_signatures(build: PacketBuild, mission: Mission) -> QuerySet[Signature]:
     """The signatures routed to ``mission`` in the build's snapshot.
 
@@ -140,6 +135,35 @@ def count(rows: QuerySet[Signature]) -> Counts:
         withheld=Count("id", filter=WITHHELD),
     )
     return Counts(named=totals["named"], unnamed=totals["unnamed"], withheld=totals["withheld"])
+
+
+def listing(rows: QuerySet[Signature], language: str) -> tuple[Counts, list[ListRow]]:
+    """One mission's counts and printable rows, numbered, from one read of ``rows``.
+
+    Counting in the same pass as the listing halves what a packet asks of
+    the database: on PostgreSQL each read joins the mission's snapshot
+    entries to the signatures row by row (docs/performance.md, "Delivery
+    packets"). Rows that may not be printed are only counted; their name,
+    city and region never leave the database.
+    """
+    hidden = Value("", output_field=CharField())
+    printable = {
+        f"printed_{column}": Case(When(NAMED, then=F(column)), default=hidden)
+        for column in LIST_COLUMNS[1:]
+    }
+    read = rows.order_by().annotate(**printable)
+    columns = ("id", *printable, "publish_name", "name_withheld")
+    tally = {"named": 0, "unnamed": 0, "withheld": 0}
+
+    def named() -> Iterator[tuple[object, ...]]:
+        for *row, publish, withheld in read.values_list(*columns).iterator(chunk_size=CHUNK_SIZE):
+            kind = "withheld" if withheld else "named" if publish else "unnamed"
+            tally[kind] += 1
+            if kind == "named":
+                yield row
+
+    people = list(_numbered(_sorted_rows(named(), language)))
+    return Counts(**tally), people
 
 
 def region_name(country: str, region: str, language: str) -> str:
@@ -181,12 +205,15 @@ def named_rows(
 
 def _sorted(rows: QuerySet[Signature], language: str) -> list[tuple[str, str, str, str]]:
     """(name, city, region label, country label) of ``rows`` in the list's order."""
+    return _sorted_rows(rows.values_list(*LIST_COLUMNS).iterator(chunk_size=CHUNK_SIZE), language)
+
+
+def _sorted_rows(rows: Iterable[Sequence[Any]], language: str) -> list[tuple[str, str, str, str]]:
+    """(name, city, region label, country label) of LIST_COLUMNS tuples in the list's order."""
     countries: dict[str, str] = {}
     regions: dict[tuple[str, str], str] = {}
     people = []
-    for pk, first, last, city, region, code in rows.values_list(*LIST_COLUMNS).iterator(
-        chunk_size=CHUNK_SIZE
-    ):
+    for pk, first, last, city, region, code in rows:
         country = countries.get(code)
         if country is None:
             country = countries[code] = geo.country_name(code, language)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
-from safepassage.packets import archive, services
+from safepassage.packets import archive, services, snapshot
 from safepassage.packets.models import Packet, PacketBuild
 from safepassage.packets.tests.conftest import ATTACHMENT_TEXT, Signers, pdf_text, sign
 
@@ -92,6 +95,34 @@ def test_mission_packet_lists_its_named_counted_signers_once_and_nobody_else(
     assert text.index("We write to") < text.index("Signatures handed to")
     assert text.index("Signatures handed to") < text.index(ATTACHMENT_TEXT)
     assert packet.pages == len(PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_mission_list_is_counted_and_read_in_one_query_that_returns_no_hidden_name(
+    petition: Any, missions: Any, signers: Signers, letter: Any
+) -> None:
+    build = start(petition)
+    with CaptureQueriesContext(connection) as queries:
+        counts, rows = snapshot.listing(
+            snapshot.mission_signatures(build, missions["berlin"]), "en"
+        )
+    assert (counts.named, counts.unnamed, counts.withheld) == (2, 1, 1)
+    assert [row.name for row in rows] == ["Jonas Albrecht", "Annegret Zimmerfeld"]
+    assert [row.number for row in rows] == [1, 2]
+    reads = [q["sql"] for q in queries.captured_queries if "signatures_signature" in q["sql"]]
+    assert len(reads) == 1
+    for column in ("email_hash", "email_encrypted", "ip_hash"):
+        assert column not in reads[0]
+    # What the query itself returns: the hidden and withheld signers' name,
+    # city and region never leave the database.
+    select = re.sub(r"^DECLARE .*? CURSOR .*?FOR ", "", reads[0])  # PostgreSQL's server cursor
+    with connection.cursor() as cursor:
+        cursor.execute(select)
+        returned = str(cursor.fetchall())
+    assert "Jonas" in returned
+    s = signers.named
+    for name in ("hidden", "withheld"):
+        for value in (s[name].first_name, s[name].last_name, s[name].city, s[name].region):
+            assert value not in returned, value
 
 
 def squash_spaces(text: str) -> str:
