@@ -33,7 +33,6 @@ import json
 import os
 import random
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from packets_bench import FIRST, LAST, SCRIPT_WEIGHTS
+from procstat import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -184,7 +184,7 @@ def run_one(writer: str, which: str, n: int, seed: int, out: Path, unique: bool)
         "pages": pages,
         "bytes": len(pdf),
         "first_call": first_call,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

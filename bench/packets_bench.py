@@ -36,6 +36,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from procstat import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -194,17 +196,6 @@ def populate(n: int, n_missions: int, seed: int) -> tuple[int, int]:
     return petition.pk, len(missions)
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident set size of a running process (VmHWM), in MB."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def build(petition_id: int, env: dict[str, str], workers: int, log_dir: Path) -> dict[str, Any]:
     """The timed phase: start the build, let real worker processes do it."""
     from safepassage.campaigns.models import Petition
@@ -267,7 +258,6 @@ def build(petition_id: int, env: dict[str, str], workers: int, log_dir: Path) ->
 
 def baseline(rows: int, seed: int) -> dict[str, Any]:
     """The naive way: one HTML table through WeasyPrint. Run in its own process."""
-    import resource
     from html import escape
 
     import weasyprint
@@ -303,7 +293,7 @@ def baseline(rows: int, seed: int) -> dict[str, Any]:
         "rows": rows,
         "seconds": seconds,
         "pages": pages,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 

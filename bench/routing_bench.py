@@ -32,6 +32,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from procstat import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -180,8 +182,6 @@ def populate(n: int, seed: int) -> int:
 
 def route(petition_id: int) -> dict[str, Any]:
     """The timed phase, in its own process."""
-    import resource
-
     from safepassage.campaigns.models import Petition
     from safepassage.directory.routing import route_petition
     from safepassage.lib.geo import cityindex
@@ -197,7 +197,7 @@ def route(petition_id: int) -> dict[str, Any]:
         "seconds": seconds,
         "placements": dict(report.placements),
         "steps": dict(report.steps),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
