@@ -182,7 +182,7 @@ def build_packet(build: PacketBuild, mission: Mission) -> tuple[bytes, dict[str,
     else:
         everyone = snapshot.signatures(build)
         listed = snapshot.count(everyone)
-        rows = snapshot.named_rows(everyone, language, by_country=True)
+        rows = snapshot.named_rows(everyone, language)
         mission_total = snapshot.mission_signatures(build, mission).count()
 
     versions = letter_versions(build)

@@ -173,24 +173,18 @@ def region_name(country: str, region: str, language: str) -> str:
     return region
 
 
-def named_rows(
-    rows: QuerySet[Signature], language: str, *, by_country: bool = False
-) -> Iterator[ListRow]:
+def named_rows(rows: QuerySet[Signature], language: str) -> Iterator[ListRow]:
     """The printable rows of ``rows``, numbered 1..N in the documented order.
 
     Order: country name, region name, city (casefolded), last name, first
     name, id; names in ``language``. Signers who asked not to be named and
     names withheld by moderation are filtered out in the query itself.
 
-    One mission's rows are read in one query and sorted here (a mission has
-    at most a few hundred thousand signers). With ``by_country`` (every
-    signer of the petition in each packet) they are read one country at a
-    time, so memory is bounded by the largest country instead.
+    For a packet of every signer of the petition: the rows are read one
+    country at a time, so memory is bounded by the largest country. A
+    mission's own list is read by ``listing``.
     """
     named = rows.filter(NAMED).order_by()
-    if not by_country:
-        yield from _numbered(_sorted(named, language))
-        return
     codes = named.values_list("country", flat=True).distinct()
     countries = sorted(
         ((geo.country_name(code, language), code) for code in codes),
