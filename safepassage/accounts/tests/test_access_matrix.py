@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -33,6 +33,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from PIL import Image
 
+from conftest import rows_for_the_module
 from safepassage.accounts import permissions
 from safepassage.accounts.tests.world import (
     NAMES_A,
@@ -47,6 +48,7 @@ from safepassage.accounts.tests.world import (
     build_world,
     furnish,
 )
+from safepassage.core.demo import load_demo
 from safepassage.deliveries import permissions as delivery_permissions
 from safepassage.directory import verification
 from safepassage.events import permissions as event_permissions
@@ -69,14 +71,23 @@ def _fresh_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """The world, made once for the module's tests (each rolls back to it)."""
+
+    def make() -> World:
+        # Its logins pass the second factor and the re-authentication (World.share):
+        # the pages behind the re-authentication answer with their own permission checks.
+        the_world = build_world(load_demo(2026))
+        furnish(the_world)
+        return the_world.share()
+
+    yield from rows_for_the_module(django_db_blocker, make)
+
+
 @pytest.fixture
-def world(petition) -> World:
-    # The test client's login also passes the second factor and the
-    # re-authentication (conftest.pass_second_factor): the pages behind the
-    # re-authentication answer with their own permission checks.
-    the_world = build_world(petition)
-    furnish(the_world)
-    return the_world
+def world(shared_world: World, db: None) -> World:
+    return shared_world.for_a_test()
 
 
 def per_role(**expected: Any) -> dict[str, Any]:

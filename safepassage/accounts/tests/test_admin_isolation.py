@@ -14,7 +14,9 @@ organiser of A sees and opens all of A's rows.
 
 from __future__ import annotations
 
+import copy
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +30,7 @@ from django.forms import ModelChoiceField
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from conftest import pass_second_factor
+from conftest import pass_second_factor, rows_for_the_module
 from safepassage.accounts import security
 from safepassage.accounts.admin_mixins import (
     CAMPAIGN,
@@ -39,6 +41,7 @@ from safepassage.accounts.admin_mixins import (
     CampaignScopedAdmin,
 )
 from safepassage.accounts.tests.world import Rows, World, build_world, populate
+from safepassage.core.demo import load_demo
 from safepassage.signatures.models import Signature
 
 pytestmark = pytest.mark.django_db
@@ -66,14 +69,25 @@ def _fresh_cache(settings):
     cache.clear()
 
 
-@pytest.fixture
-def world(petition) -> World:
-    return build_world(petition, sign=False)
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[World, Rows]]:
+    """The world with its rows of every model, made once for the module's tests."""
+
+    def make() -> tuple[World, Rows]:
+        the_world = build_world(load_demo(2026), sign=False)
+        return the_world.share(), populate(the_world)
+
+    yield from rows_for_the_module(django_db_blocker, make)
 
 
 @pytest.fixture
-def rows(world) -> Rows:
-    return populate(world)
+def world(shared_world: tuple[World, Rows], db: None) -> World:
+    return shared_world[0].for_a_test()
+
+
+@pytest.fixture
+def rows(shared_world: tuple[World, Rows], world: World) -> Rows:
+    return copy.deepcopy(shared_world[1])
 
 
 def url(model: type[Model], view: str, *args: Any) -> str:

@@ -15,6 +15,7 @@ campaigns one row of every model the admin shows, for the isolation tests.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from conftest import sign_data
+from conftest import pass_second_factor, sign_data
 from safepassage.accounts.models import Assignment, Role
 from safepassage.accounts.services import grant_admin
 from safepassage.campaigns.models import Campaign, Organisation, Petition
@@ -73,6 +74,28 @@ class World:
     clients: dict[str, Client] = field(default_factory=dict)
     # The objects of the one-object pages, by name (see ``furnish``).
     things: dict[str, Any] = field(default_factory=dict)
+    # Each client's cookies as the world made them (``share``), given back before each test.
+    cookies: dict[str, Any] = field(default_factory=dict)
+
+    def share(self) -> World:
+        """Ready this world to be made once for a module's tests (conftest.rows_for_the_module).
+
+        Its logins happened outside any test, so without conftest's second
+        factor at login: the sessions pass it here.
+        """
+        for role, client in self.clients.items():
+            if self.users.get(role) is not None:
+                pass_second_factor(client, self.users[role])
+        self.cookies = {
+            role: copy.deepcopy(client.cookies) for role, client in self.clients.items()
+        }
+        return self
+
+    def for_a_test(self) -> World:
+        """A copy for one test of a shared world: its own objects, each client's cookies as made."""
+        for role, client in self.clients.items():
+            client.cookies = copy.deepcopy(self.cookies[role])
+        return copy.deepcopy(self, {id(client): client for client in self.clients.values()})
 
     def label(self, obj: Any) -> str:
         """A stable name for an object in the expectation tables."""

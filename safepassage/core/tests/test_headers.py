@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -24,7 +25,9 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from conftest import rows_for_the_module
 from safepassage.accounts.tests.world import World, build_world, populate
+from safepassage.core.demo import load_demo
 from safepassage.core.middleware import ContentSecurityPolicyMiddleware
 
 # url names (or "" for unnamed) left out, each with its reason.
@@ -264,11 +267,21 @@ def _fresh_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """The world with rows of every model, made once for the module's tests."""
+
+    def make() -> World:
+        built = build_world(load_demo(2026))
+        populate(built)
+        return built.share()
+
+    yield from rows_for_the_module(django_db_blocker, make)
+
+
 @pytest.fixture
-def world(petition: Any) -> World:
-    built = build_world(petition)
-    populate(built)
-    return built
+def world(shared_world: World, db: None) -> World:
+    return shared_world.for_a_test()
 
 
 def test_every_url_pattern_can_be_filled_or_is_skipped_for_a_reason(world):
@@ -286,7 +299,8 @@ def test_every_url_pattern_can_be_filled_or_is_skipped_for_a_reason(world):
     assert set(SKIPPED) <= names, "SKIPPED names a pattern that no longer exists"
 
 
-def test_every_page_carries_the_browser_hardening_headers(world):
+@pytest.mark.parametrize("persona", ["anonymous", "organiser"])
+def test_every_page_carries_the_browser_hardening_headers(world, persona):
     table = values(world)
     # Last, so that no later page is fetched logged out.
     walked = sorted(
@@ -295,20 +309,19 @@ def test_every_page_carries_the_browser_hardening_headers(world):
     )
     failures: dict[str, list[str]] = {}
     html_pages = 0
-    for persona in ("anonymous", "organiser"):
-        client: Client = world.clients[persona]
-        # A page that crashes still answers (500) through the same middleware.
-        client.raise_request_exception = False
-        for route in walked:
-            url = url_of(route, table)
-            assert url is not None
-            response = client.get(url, follow=True)
-            chain = [*getattr(response, "redirect_chain", [])]
-            problems = hardening_problems(response)
-            if response.headers.get("Content-Type", "").startswith("text/html"):
-                html_pages += 1
-            if problems:
-                failures[f"{persona} GET {url} -> {response.status_code} {chain}"] = problems
+    client: Client = world.clients[persona]
+    # A page that crashes still answers (500) through the same middleware.
+    client.raise_request_exception = False
+    for route in walked:
+        url = url_of(route, table)
+        assert url is not None
+        response = client.get(url, follow=True)
+        chain = [*getattr(response, "redirect_chain", [])]
+        problems = hardening_problems(response)
+        if response.headers.get("Content-Type", "").startswith("text/html"):
+            html_pages += 1
+        if problems:
+            failures[f"{persona} GET {url} -> {response.status_code} {chain}"] = problems
     assert failures == {}
     assert html_pages > 100  # the walk really reached the pages
 
