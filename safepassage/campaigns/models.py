@@ -377,6 +377,15 @@ def _forget_cached_petitions(
         assert isinstance(instance, Petition)
         slugs = [instance.slug]
         cache.delete(count_cache_key(instance.pk))  # the counter shows the goal
+    forget_cached_petitions(slugs)
+
+
+def forget_cached_petitions(slugs: list[str]) -> None:
+    """Drop this process's and the cache's copies of these petitions.
+
+    Saving through the ORM does it (the handler above); call it after writes
+    that send no signal, such as ``bulk_create``.
+    """
     for slug in slugs:
         _petition_memo.pop(slug, None)
     cache.delete_many(

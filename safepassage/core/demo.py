@@ -18,6 +18,7 @@ from safepassage.campaigns.models import (
     Organisation,
     Petition,
     PetitionText,
+    forget_cached_petitions,
 )
 from safepassage.core.demo_texts import CAMPAIGN, PETITION
 from safepassage.letters.models import Letter, Letterhead, LetterVersion, Signatory
@@ -88,11 +89,18 @@ def load_demo(year: int | None = None, *, today: dt.date | None = None) -> Petit
             "status": Campaign.Status.OPEN,
         },
     )
-    for language, text in CAMPAIGN.items():
-        if language != "en":  # the campaign's own language
-            CampaignText.objects.update_or_create(
-                campaign=campaign, language=language, defaults=text._asdict()
-            )
+    # One statement each for the texts in every language (new, or written over);
+    # bulk_create sends no signal, so the cached petition is forgotten below.
+    CampaignText.objects.bulk_create(
+        [
+            CampaignText(campaign=campaign, language=language, **text._asdict())
+            for language, text in CAMPAIGN.items()
+            if language != "en"  # the campaign's own language
+        ],
+        update_conflicts=True,
+        unique_fields=["campaign", "language"],
+        update_fields=list(CAMPAIGN["en"]._fields),
+    )
     for name, slug, website in ORGANISATIONS:
         organisation, _ = Organisation.objects.get_or_create(
             slug=slug, defaults={"name": name, "website": website}
@@ -102,10 +110,16 @@ def load_demo(year: int | None = None, *, today: dt.date | None = None) -> Petit
         slug=f"safe-passage-{year}",
         defaults={"campaign": campaign, "signature_goal": 10_000, "default_language": "en"},
     )
-    for language, (title, body) in PETITION.items():
-        PetitionText.objects.update_or_create(
-            petition=petition, language=language, defaults={"title": title, "body": body}
-        )
+    PetitionText.objects.bulk_create(
+        [
+            PetitionText(petition=petition, language=language, title=title, body=body)
+            for language, (title, body) in PETITION.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["petition", "language"],
+        update_fields=["title", "body"],
+    )
+    forget_cached_petitions([petition.slug])
     _demo_letter(campaign)
     return petition
 

@@ -61,6 +61,8 @@ def strip_kind(key: str) -> str:
     for prefix in _PREFIXES:
         if key.startswith(prefix) and len(key) > len(prefix):
             key = key[len(prefix) :]
+    if not key.endswith(_SUFFIXES):  # most names: one test instead of one per ending
+        return key
     for suffix in _SUFFIXES:
         if key.endswith(suffix) and len(key) > len(suffix):
             return key[: -len(suffix)].strip()
