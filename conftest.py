@@ -414,18 +414,36 @@ def sign_data(**overrides: str) -> dict[str, str]:
     return data
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the test database (scripts/test's PostgreSQL pass)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests without the test database first, the others in pytest-django's order.
 
     pytest-django runs them last; among them are the slowest (the benchmarks,
     fresh processes on databases of their own). Started first, they leave no
     long tail on one pytest-xdist worker while the others have finished.
+
+    With ``--database-tests-only`` the tests that never open the test database
+    are left out: the second pass, on PostgreSQL, would only run them again as
+    they ran on SQLite (the commands they start in fresh processes choose their
+    own database, without DATABASE_URL).
     """
 
     def uses_database(item: pytest.Item) -> bool:
         fixtures = set(getattr(item, "fixturenames", ()))
         return bool(item.get_closest_marker("django_db") or {"db", "transactional_db"} & fixtures)
 
+    if config.getoption("database_tests_only"):
+        left_out = [item for item in items if not uses_database(item)]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if uses_database(item)]
     items.sort(key=uses_database)
 
 
