@@ -30,6 +30,7 @@ from signing_env import (
     production_env,
     say,
     stop_processes,
+    with_city_index,
 )
 
 TARGET = 0.2  # % of one core
@@ -42,6 +43,7 @@ def measure(kind: str, tree: Path, seconds: float, settle: float, pg_admin_url: 
         database.create()
         try:
             env = production_env(data_dir, free_port(), database.url)
+            with_city_index(tree, env)
             manage(tree, env, "migrate", "--noinput")
             manage(tree, env, "load_demo")
             with open(data_dir / "worker.log", "wb") as log:

@@ -43,6 +43,7 @@ from signing_env import (
     running_application,
     say,
     snapshot_application,
+    with_city_index,
 )
 from signing_load import load_signing_form
 
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         database = Database("sqlite", data_dir, "")
         port = free_port()
         env = production_env(data_dir, port, database.url)
+        with_city_index(app_dir, env)
         manage(app_dir, env, "migrate", "--noinput", "-v", "0")
         manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
         demo = manage(app_dir, env, "load_demo").strip()

@@ -56,6 +56,7 @@ from signing_env import (
     snapshot_application,
     source_fingerprint,
     wait_mail_drained,
+    with_city_index,
 )
 from signing_load import (
     PROOFS_PER_SECOND,
@@ -144,6 +145,7 @@ def bench_database(
     say(f"\n=== {kind}: data in {data_dir}, server on {HOST}:{port}")
     try:
         database.create()
+        with_city_index(app_dir, env)
         manage(app_dir, env, "migrate", "--noinput", "-v", "0")
         manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
         demo = manage(app_dir, env, "load_demo").strip()
