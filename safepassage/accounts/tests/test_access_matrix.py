@@ -33,7 +33,6 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from PIL import Image
 
-from conftest import rows_for_the_module
 from safepassage.accounts import permissions
 from safepassage.accounts.tests.world import (
     NAMES_A,
@@ -44,11 +43,11 @@ from safepassage.accounts.tests.world import (
     SECRET_ADDRESS,
     SIGNER_EMAIL,
     UNCONFIRMED,
+    Rows,
     World,
-    build_world,
     furnish,
+    made_once,
 )
-from safepassage.core.demo import load_demo
 from safepassage.deliveries import permissions as delivery_permissions
 from safepassage.directory import verification
 from safepassage.events import permissions as event_permissions
@@ -72,22 +71,15 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture(scope="module")
-def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
-    """The world, made once for the module's tests (each rolls back to it)."""
-
-    def make() -> World:
-        # Its logins pass the second factor and the re-authentication (World.share):
-        # the pages behind the re-authentication answer with their own permission checks.
-        the_world = build_world(load_demo(2026))
-        furnish(the_world)
-        return the_world.share()
-
-    yield from rows_for_the_module(django_db_blocker, make)
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[World, Rows]]:
+    # Its logins pass the second factor and the re-authentication (World.share):
+    # the pages behind the re-authentication answer with their own permission checks.
+    yield from made_once(django_db_blocker, furnish)
 
 
 @pytest.fixture
-def world(shared_world: World, db: None) -> World:
-    return shared_world.for_a_test()
+def world(shared_world: tuple[World, Rows], db: None) -> World:
+    return shared_world[0].for_a_test()
 
 
 def per_role(**expected: Any) -> dict[str, Any]:

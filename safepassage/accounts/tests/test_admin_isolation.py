@@ -30,7 +30,7 @@ from django.forms import ModelChoiceField
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from conftest import pass_second_factor, rows_for_the_module
+from conftest import pass_second_factor
 from safepassage.accounts import security
 from safepassage.accounts.admin_mixins import (
     CAMPAIGN,
@@ -40,8 +40,7 @@ from safepassage.accounts.admin_mixins import (
     SUPERUSERS,
     CampaignScopedAdmin,
 )
-from safepassage.accounts.tests.world import Rows, World, build_world, populate
-from safepassage.core.demo import load_demo
+from safepassage.accounts.tests.world import Rows, World, made_once, populate
 from safepassage.signatures.models import Signature
 
 pytestmark = pytest.mark.django_db
@@ -72,12 +71,7 @@ def _fresh_cache(settings):
 @pytest.fixture(scope="module")
 def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[World, Rows]]:
     """The world with its rows of every model, made once for the module's tests."""
-
-    def make() -> tuple[World, Rows]:
-        the_world = build_world(load_demo(2026), sign=False)
-        return the_world.share(), populate(the_world)
-
-    yield from rows_for_the_module(django_db_blocker, make)
+    yield from made_once(django_db_blocker, populate, sign=False)
 
 
 @pytest.fixture

@@ -18,22 +18,26 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import zoneinfo
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from conftest import pass_second_factor, sign_data
+from conftest import pass_second_factor, rows_for_the_module, sign_data
 from safepassage.accounts.models import Assignment, Role
 from safepassage.accounts.services import grant_admin
 from safepassage.campaigns.models import Campaign, Organisation, Petition
+from safepassage.core.demo import load_demo
 from safepassage.deliveries.models import Delivery
 from safepassage.directory.models import Mission
 from safepassage.events.models import RSVP, Event
 from safepassage.lib import crypto
 from safepassage.lib.emails import canonicalize, email_hash
+
+T = TypeVar("T")
 
 # Every persona of the access matrix, in the order of its rows.
 ROLES = (
@@ -151,6 +155,24 @@ def user(username: str, first: str = "", last: str = "") -> Any:
     return get_user_model().objects.create_user(
         username, password=PASSWORD, first_name=first, last_name=last
     )
+
+
+def made_once(
+    django_db_blocker: Any, then: Callable[[World], T], *, sign: bool = True
+) -> Iterator[tuple[World, T]]:
+    """The world of the demo petition and what ``then`` adds to it, made once for a module.
+
+    For a module-scoped fixture (``yield from``): conftest.rows_for_the_module
+    keeps the rows for each of the module's tests; hand each test
+    ``World.for_a_test()`` and its own copies of the rest.
+    """
+
+    def make() -> tuple[World, T]:
+        world = build_world(load_demo(2026), sign=sign)
+        made = then(world)
+        return world.share(), made
+
+    yield from rows_for_the_module(django_db_blocker, make)
 
 
 def build_world(petition: Petition, *, sign: bool = True) -> World:

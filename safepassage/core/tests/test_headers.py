@@ -25,9 +25,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from conftest import rows_for_the_module
-from safepassage.accounts.tests.world import World, build_world, populate
-from safepassage.core.demo import load_demo
+from safepassage.accounts.tests.world import Rows, World, made_once, populate
 from safepassage.core.middleware import ContentSecurityPolicyMiddleware
 
 # url names (or "" for unnamed) left out, each with its reason.
@@ -268,20 +266,14 @@ def _fresh_cache(settings):
 
 
 @pytest.fixture(scope="module")
-def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+def shared_world(django_db_setup: None, django_db_blocker: Any) -> Iterator[tuple[World, Rows]]:
     """The world with rows of every model, made once for the module's tests."""
-
-    def make() -> World:
-        built = build_world(load_demo(2026))
-        populate(built)
-        return built.share()
-
-    yield from rows_for_the_module(django_db_blocker, make)
+    yield from made_once(django_db_blocker, populate)
 
 
 @pytest.fixture
-def world(shared_world: World, db: None) -> World:
-    return shared_world.for_a_test()
+def world(shared_world: tuple[World, Rows], db: None) -> World:
+    return shared_world[0].for_a_test()
 
 
 def test_every_url_pattern_can_be_filled_or_is_skipped_for_a_reason(world):
