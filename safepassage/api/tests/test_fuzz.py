@@ -38,6 +38,7 @@ def unclean(value: Any) -> bool:
     return False
 
 
+@pytest.mark.slow  # generated requests against every operation of the API
 @pytest.mark.django_db(transaction=True)
 def test_schemathesis_finds_no_server_error(petition: Any, settings: Any) -> None:
     require(importlib.util.find_spec("schemathesis") is not None, "schemathesis")

@@ -310,6 +310,7 @@ def test_no_cell_of_any_csv_export_runs_as_a_formula(world: World, formula: str)
 # --- streaming ----------------------------------------------------------------
 
 
+@pytest.mark.slow  # twenty thousand rows written, then exported
 def test_a_large_export_is_streamed_in_batches_with_bounded_memory(
     world: World, monkeypatch: Any
 ) -> None:

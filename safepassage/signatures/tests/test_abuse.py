@@ -167,6 +167,7 @@ def test_an_rsvp_name_is_greeted_only_when_it_is_plainly_a_name(petition, smtp_s
 # --- Held submissions hold their mail ------------------------------------------------------
 
 
+@pytest.mark.slow  # a flood of submissions, then their mail
 @pytest.mark.django_db(transaction=True)
 def test_a_flood_from_one_address_mails_only_up_to_the_limit_until_an_organiser_clears_it(
     petition, smtp_server, settings
@@ -258,6 +259,7 @@ def sign_among_a_crowd(petition: Any, settings: Any, monkeypatch: Any, crowd: in
     return list(rows.order_by("pk").values_list("review_reason", flat=True))
 
 
+@pytest.mark.slow  # a thousand other signers between the submissions
 @pytest.mark.django_db
 def test_the_address_limit_holds_with_a_thousand_other_signers_between_submissions(
     petition, settings, monkeypatch
