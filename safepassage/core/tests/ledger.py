@@ -157,14 +157,17 @@ def sign_all(
 ) -> None:
     """Submit every number's signer through ``clients`` concurrent browsers, into the ledger.
 
-    ``on_progress(sent)`` is called by the first client after each of its answers
-    (the test uses it to kill a host part way through).
+    ``on_progress(sent)`` is called after every answer, by whichever client had it, one
+    call at a time (the tests use it to kill a host part way through). Not only the
+    first client's: on a busy machine the others could sign everyone while that one was
+    still loading its form, and the host was never killed.
     """
     queue = list(numbers)
     queue.reverse()
     take = threading.Lock()
+    progress = threading.Lock()
 
-    def client(index: int) -> None:
+    def client() -> None:
         signer = Signer(port, path, origin)
         for _ in range(20):  # the page itself may meet the host being killed
             try:
@@ -186,12 +189,13 @@ def sign_all(
                     ledger.unanswered.add(number)
                 else:
                     ledger.refused[status] += 1
-            if on_progress is not None and index == 0:
-                on_progress(ledger.sent)
+            if on_progress is not None:
+                with progress:
+                    on_progress(ledger.sent)
         signer.close()
 
     ledger.started = ledger.started or time.monotonic()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
