@@ -28,8 +28,15 @@ Handler = Callable[[HttpRequest], HttpResponseBase]
 
 # Paths whose links are left alone: files, Django's own language switch and the admin.
 _UNTOUCHED = ("/static/", "/media/", "/i18n/", "/admin/")
-# An opening <a> or <form> tag, or a data-...-url attribute a script fetches from.
-_TAG = re.compile(r"<(?:a|form)\b[^>]*>|\sdata-[a-z-]+-url=\"[^\"]*\"", re.IGNORECASE)
+# An opening <a> or <form> tag.
+_TAG = re.compile(r"<(?:a|form)\b[^>]*>", re.IGNORECASE)
+# A data-...-url attribute a script fetches from, in any tag. It is looked for by the end of
+# its name: the engine finds a pattern opening with a literal quickly, where one opening with
+# \s (or an alternation) is tried at every character of the page, which cost more than all
+# the rest of the rewriting.
+_DATA_URL_END = re.compile(r'-(?i:url)="')
+_DATA_URL = re.compile(r'\sdata-[a-z-]+-url="[^"]*"', re.IGNORECASE)
+_NAME_CHARACTER = re.compile(r"[a-z-]", re.IGNORECASE)
 _TARGET = re.compile(r'(\s(?:href|action|data-[a-z-]+-url)=")(/(?!/)[^"]*)"', re.IGNORECASE)
 _METHOD_POST = re.compile(r"\smethod=\"?post\b", re.IGNORECASE)
 _HAS_LANG = re.compile(r"[?&;]lang=")
@@ -52,23 +59,35 @@ def keep_in_links(html: str, code: str) -> str:
     A GET form drops the query of its action when sent, so it gets a hidden field instead
     (the language switcher, marked data-language-switch, names the language itself).
     """
-    hidden = f'<input type="hidden" name="{languages.QUERY_PARAMETER}" value="{code}">'
+    html = _TAG.sub(lambda match: _with_language_in_tag(match.group(0), code), html)
+    # Then the data-...-url attributes of the other tags (those of <a> and <form> have
+    # their language already: with_language leaves them as they are).
+    parts: list[str] = []
+    done = 0
+    for end in _DATA_URL_END.finditer(html):
+        start = end.start()  # back to the whitespace before the attribute's name
+        while start > done and _NAME_CHARACTER.match(html, start - 1):
+            start -= 1
+        attribute = _DATA_URL.match(html, start - 1) if start > done else None
+        if attribute is not None:
+            parts += (html[done : attribute.start()], _with_language_in_tag(attribute[0], code))
+            done = attribute.end()
+    return "".join(parts) + html[done:]
 
-    def tag(match: re.Match[str]) -> str:
-        text = match.group(0)
-        get_form = text[:5].lower() == "<form" and not _METHOD_POST.search(text)
 
-        def target(found: re.Match[str]) -> str:
-            if get_form and found.group(1).lower().endswith('action="'):
-                return found.group(0)
-            return f'{found.group(1)}{with_language(found.group(2), code)}"'
+def _with_language_in_tag(text: str, code: str) -> str:
+    """An <a> or <form> tag, or a data-...-url attribute, with ``lang=code`` in its targets."""
+    get_form = text[:5].lower() == "<form" and not _METHOD_POST.search(text)
 
-        text = _TARGET.sub(target, text)
-        if get_form and "data-language-switch" not in text:
-            text += hidden
-        return text
+    def target(found: re.Match[str]) -> str:
+        if get_form and found.group(1).lower().endswith('action="'):
+            return found.group(0)
+        return f'{found.group(1)}{with_language(found.group(2), code)}"'
 
-    return _TAG.sub(tag, html)
+    text = _TARGET.sub(target, text)
+    if get_form and "data-language-switch" not in text:
+        text += f'<input type="hidden" name="{languages.QUERY_PARAMETER}" value="{code}">'
+    return text
 
 
 class LanguageMiddleware:

@@ -131,7 +131,7 @@ def sign_page(
         "is_open": is_open,
         "count": figures["confirmed"],
         "paper": figures["paper"],
-        "promise": privacy_promise(),
+        "promise": privacy_promise,  # called by the template, only when the form is rendered
         "honeypot_field": botcheck.HONEYPOT_FIELD,
         "solution_field": botcheck.SOLUTION_FIELD,
         "challenge_offered": botcheck.offered(petition),
