@@ -13,6 +13,7 @@ crash or a change to the directory and always reaches the same result.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter, defaultdict
@@ -241,25 +242,23 @@ class RoutingReport:
 
 
 def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
-    """A batch's new routes, in one transaction: on SQLite one UPDATE per (mission,
-    placement) and chunk of primary keys, on PostgreSQL one UPDATE for the batch.
+    """A batch's new routes, in one transaction and one UPDATE, joined in primary-key order
+    against the batch's (id, mission, placement) rows: each table page is visited once.
 
     Plain SQL: building an ORM filter over thousands of keys costs more than
-    the update itself. The condition is the primary key alone (a status
+    the update itself. The join is on the primary key alone (a status
     condition makes SQLite scan an index); a signature erased meanwhile is
     simply not there any more.
     """
     table = Signature._meta.db_table
-    changed = 0
+    rows = sorted((pk, m, p) for (m, p), pks in changes.items() for pk in pks)
     with database_write_lock(), transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One statement per batch, joined against arrays in primary-key order:
-            # each table page is visited once. Each array is one text parameter
-            # bound on the server: Django's cursor would spell 60,000 values out in
-            # the query text, and psycopg's adaptation of a list looks at every
-            # item, both costing more client time than the server takes to parse
-            # them. Never prepared, so that a transaction pooler may stand in between.
-            rows = sorted((pk, m, p) for (m, p), pks in changes.items() for pk in pks)
+            # Each array is one text parameter bound on the server: Django's cursor
+            # would spell 60,000 values out in the query text, and psycopg's
+            # adaptation of a list looks at every item, both costing more client time
+            # than the server takes to parse them. Never prepared, so that a
+            # transaction pooler may stand in between.
             ids = "{" + ",".join([str(r[0]) for r in rows]) + "}"
             missions = "{" + ",".join(["NULL" if r[1] is None else str(r[1]) for r in rows]) + "}"
             # Placements are Signature.Placement values: words, quoted all the same.
@@ -278,16 +277,18 @@ def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
                     prepare=False,
                 )
                 return int(server_bound.rowcount)
-        for (mission_id, placement), pks in changes.items():
-            for start in range(0, len(pks), 5000):
-                chunk = pks[start : start + 5000]
-                marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(
-                    f"UPDATE {table} SET mission_id = %s, placement = %s WHERE id IN ({marks})",  # noqa: S608
-                    [mission_id, placement, *chunk],
-                )
-                changed += cursor.rowcount
-    return changed
+        # On SQLite (3.33 or later, for UPDATE ... FROM; Debian 12 has 3.40) the rows are
+        # one JSON parameter, read by json_each. One UPDATE per mission instead, each
+        # over its keys scattered through the batch, read the batch's pages again for
+        # every mission: twice the time of this.
+        cursor.execute(
+            f"UPDATE {table} SET mission_id = v.m, placement = v.p FROM ("  # noqa: S608
+            "SELECT json_extract(j.value, '$[0]') AS id, json_extract(j.value, '$[1]') AS m, "
+            "json_extract(j.value, '$[2]') AS p FROM json_each(%s) AS j) AS v "
+            f"WHERE {table}.id = v.id",
+            [json.dumps(rows)],
+        )
+        return int(cursor.rowcount)
 
 
 def route_petition(
