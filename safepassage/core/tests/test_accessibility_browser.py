@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -173,6 +174,9 @@ def judge_everywhere(live_app: LiveApp, codes: list[str], widths: tuple[int, ...
 
     problems: list[str] = []
     judged: list[str] = []
+    # The organiser logs in once; each later language's browser carries that session (an
+    # authenticator's code is accepted once, and a new one comes only every 30 seconds).
+    session: Any = None  # playwright's StorageState
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -183,10 +187,11 @@ def judge_everywhere(live_app: LiveApp, codes: list[str], widths: tuple[int, ...
                     context = browser.new_context(
                         locale=BROWSER_LOCALE.get(language, language),
                         viewport={"width": 1280, "height": 900},
+                        storage_state=session if persona == "organiser" else None,
                     )
                     context.add_init_script(path=str(axe))
                     page = context.new_page()
-                    if persona == "organiser":
+                    if persona == "organiser" and session is None:
                         log_in(
                             page,
                             live_app.url,
@@ -195,6 +200,7 @@ def judge_everywhere(live_app: LiveApp, codes: list[str], widths: tuple[int, ...
                             "/team/",
                             world["authenticator"],
                         )
+                        session = without_language_choice(context.storage_state())
                     for width in widths:
                         page.set_viewport_size({"width": width, "height": 900})
                         for path in paths:
@@ -207,6 +213,12 @@ def judge_everywhere(live_app: LiveApp, codes: list[str], widths: tuple[int, ...
     pages = len(world["public"]) + len(world["team"])
     assert len(judged) == len(codes) * len(widths) * pages
     assert problems == [], "\n".join(problems)
+
+
+def without_language_choice(state: Any) -> dict[str, Any]:
+    """A browser's stored state without a language cookie: each browser's locale decides."""
+    cookies = [c for c in state["cookies"] if c["name"] != settings.LANGUAGE_COOKIE_NAME]
+    return {**state, "cookies": cookies}
 
 
 FOCUSED = """
