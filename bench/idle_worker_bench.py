@@ -26,6 +26,7 @@ from signing_env import (
     Database,
     free_port,
     manage,
+    migrated,
     process_cpu,
     production_env,
     say,
@@ -44,7 +45,7 @@ def measure(kind: str, tree: Path, seconds: float, settle: float, pg_admin_url: 
         try:
             env = production_env(data_dir, free_port(), database.url)
             with_city_index(tree, env)
-            manage(tree, env, "migrate", "--noinput")
+            migrated(tree, database.url, lambda: manage(tree, env, "migrate", "--noinput"))
             manage(tree, env, "load_demo")
             with open(data_dir / "worker.log", "wb") as log:
                 worker = subprocess.Popen(

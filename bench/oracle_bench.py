@@ -39,6 +39,7 @@ from signing_env import (
     Database,
     free_port,
     manage,
+    migrated,
     production_env,
     running_application,
     say,
@@ -155,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = production_env(data_dir, port, database.url)
         with_city_index(app_dir, env)
-        manage(app_dir, env, "migrate", "--noinput", "-v", "0")
+        migrated(
+            app_dir, database.url, lambda: manage(app_dir, env, "migrate", "--noinput", "-v", "0")
+        )
         manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
         demo = manage(app_dir, env, "load_demo").strip()
         match = re.search(r"https?://[^/\s]+(/\S*)", demo)

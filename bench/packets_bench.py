@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from procstat import peak_rss_mb
+from signing_env import migrated
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -345,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(env)
         from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
+        migrated(ROOT, url, lambda: call_command("migrate", verbosity=0))
         started = time.perf_counter()
         petition_id, n_missions = populate(options.signers, options.missions, options.seed)
         if options.database == "postgresql":

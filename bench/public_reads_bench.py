@@ -48,6 +48,7 @@ from signing_env import (  # noqa: E402
     free_port,
     machine_note,
     manage,
+    migrated,
     production_env,
     running_application,
     say,
@@ -178,7 +179,7 @@ def set_up(signers: int, seed: int, database_url: str, route: bool) -> tuple[str
     from django.core.management import call_command
     from django.db import connections
 
-    call_command("migrate", verbosity=0)
+    migrated(ROOT, database_url, lambda: call_command("migrate", verbosity=0))
     started = time.perf_counter()
     petition_id = populate(signers, seed)
     say(f"  inserted in {time.perf_counter() - started:.1f} s")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from procstat import peak_rss_mb
+from signing_env import migrated
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(data_dir, url)
         from django.core.management import call_command
 
-        call_command("migrate", verbosity=0)
+        migrated(ROOT, url, lambda: call_command("migrate", verbosity=0))
         started = time.perf_counter()
         petition_id = populate(options.signers, options.seed)
         say(f"  set-up took {time.perf_counter() - started:.1f} s (not part of the figure)")

@@ -50,6 +50,7 @@ from signing_env import (
     free_port,
     machine_note,
     manage,
+    migrated,
     production_env,
     running_application,
     say,
@@ -146,7 +147,9 @@ def bench_database(
     try:
         database.create()
         with_city_index(app_dir, env)
-        manage(app_dir, env, "migrate", "--noinput", "-v", "0")
+        migrated(
+            app_dir, database.url, lambda: manage(app_dir, env, "migrate", "--noinput", "-v", "0")
+        )
         manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
         demo = manage(app_dir, env, "load_demo").strip()
         say(f"  {demo}")

@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from routing_bench import setup_django
+from signing_env import ROOT, migrated
 
 
 def say(text: str = "") -> None:
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_django(work, url)
         from django.core.management import call_command
 
-        call_command("migrate", verbosity=0, interactive=False)
+        migrated(ROOT, url, lambda: call_command("migrate", verbosity=0, interactive=False))
         call_command("collectstatic", verbosity=0, interactive=False)  # pages name hashed files
         say(f"bench/signing_cpu --database {options.database}")
         say(f"CPU of this process per signature, by stage ({os.cpu_count()} CPUs):")

@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,6 +222,53 @@ def with_city_index(app_dir: Path, env: dict[str, str]) -> None:
     built = manage(app_dir, env | {"SAFEPASSAGE_DATA_DIR": str(shared)}, "build_gazetteer")
     index = Path(built.strip().splitlines()[-1].split(": ", 1)[1])
     shutil.copy2(index, Path(env["SAFEPASSAGE_DATA_DIR"]) / index.name)
+
+
+def migrated(app_dir: Path, database_url: str, migrate: Callable[[], object]) -> None:
+    """Give a new database the schema of ``app_dir``'s migrations: ``migrate()`` it, or,
+    on SQLite, copy a database migrated before from the same migrations.
+
+    Applying the project's hundred-odd migrations costs about 10 s of CPU, more
+    than some benchmarks' own measurement; the copies are kept in the
+    project's ``var/bench-schemas/``, one per state of the application's code
+    and of the installed packages. An in-process caller migrates before its
+    first query, so nothing has the file open when the copy is put in place.
+    """
+    if not database_url.startswith("sqlite:///"):
+        migrate()
+        return
+    target = Path(database_url.removeprefix("sqlite:///"))
+    kept = ROOT / "var" / "bench-schemas" / f"{schema_key(app_dir)}.sqlite3"
+    if kept.is_file() and not target.exists():
+        copy_sqlite(kept, target)
+        return
+    migrate()
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+    part.unlink(missing_ok=True)
+    copy_sqlite(target, part)
+    part.replace(kept)  # whole or not at all, whichever benchmark finishes first
+
+
+def schema_key(app_dir: Path) -> str:
+    """What a migrated database depends on: the application's code (its migrations, and
+    whatever answers migrate's signals), the installed packages' versions."""
+    from importlib import metadata
+
+    versions = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+    code = source_fingerprint(app_dir)
+    return hashlib.sha256("\n".join([code, *versions]).encode()).hexdigest()[:16]
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite database (its write-ahead log included), private."""
+    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
 
 
 def manage(app_dir: Path, env: dict[str, str], *args: str) -> str:

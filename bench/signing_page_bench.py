@@ -58,8 +58,9 @@ def setup(code: Path, data_dir: Path) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from signing_env import migrated
 
-    call_command("migrate", verbosity=0)
+    migrated(code, os.environ["DATABASE_URL"], lambda: call_command("migrate", verbosity=0))
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
@@ -100,7 +101,7 @@ def in_process(requests: int, rounds: int, language: str, profile: bool) -> tupl
 def served(code: Path, seconds: int, connections: int) -> float:
     """Requests/s of the signing page under wrk, served by gunicorn as production runs it."""
     sys.path.insert(0, str(HERE))
-    from signing_env import free_port, manage, production_env, running_application
+    from signing_env import free_port, manage, migrated, production_env, running_application
     from signing_load import ensure_wrk
 
     wrk = ensure_wrk()
@@ -111,7 +112,7 @@ def served(code: Path, seconds: int, connections: int) -> float:
         database_url = f"sqlite:///{work / 'served.sqlite3'}"
         port = free_port()
         env = production_env(data_dir, port, database_url)
-        manage(code, env, "migrate", "-v", "0")
+        migrated(code, database_url, lambda: manage(code, env, "migrate", "-v", "0"))
         manage(code, env, "collectstatic", "--noinput", "-v", "0")
         demo = "from safepassage.core.demo import load_demo; print(load_demo(2026).slug)"
         slug = manage(code, env, "shell", "-c", demo).strip().splitlines()[-1]
