@@ -11,7 +11,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from conftest import sign_data
-from safepassage.campaigns.models import PetitionText
+from safepassage.campaigns.models import PetitionText, count_cache_key
 from safepassage.signatures import fragments
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,28 @@ def test_a_cached_page_is_the_page_rendered_afresh(client, petition):
     assert without_tokens(first) == without_tokens(second)
     fragments.forget()
     assert without_tokens(page(client, petition)) == without_tokens(first)
+
+
+def test_the_count_and_the_goal_are_never_kept_in_a_fragment(client, petition):
+    """The counter, the progress bar's value and the goal sit beside fragments, not in them."""
+
+    def shown(count: int) -> str:
+        figures = {"confirmed": count, "paper": 0, "goal": petition.signature_goal}
+        cache.set(count_cache_key(petition.pk), figures)
+        return page(client, petition)
+
+    first = shown(1234)
+    assert re.search(r'id="signature-count"[^>]*>1,234</strong>', first)
+    assert 'value="1234" id="signature-progress"' in first
+    assert "of a goal of 10,000" in first
+    assert fragments.stored(), "the page was rendered from fragments"
+    later = shown(1240)
+    assert re.search(r'id="signature-count"[^>]*>1,240</strong>', later)
+    assert 'value="1240" id="signature-progress"' in later
+    petition.signature_goal = 20_000
+    petition.save()
+    raised = shown(1240)
+    assert "of a goal of 20,000" in raised and 'max="20000"' in raised
 
 
 def test_no_fragment_holds_what_a_visitor_typed_or_their_errors(client, petition):
