@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from procstat import process_cpu
 from signing_env import (
     PYTHON,
     ROOT,
@@ -27,7 +28,6 @@ from signing_env import (
     free_port,
     manage,
     migrated,
-    process_cpu,
     production_env,
     say,
     stop_processes,

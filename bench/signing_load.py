@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import fixed_rate
-from signing_env import HOST, VENV_BIN, Application, BenchError, process_cpu, say
+from procstat import process_cpu
+from signing_env import HOST, VENV_BIN, Application, BenchError, say
 from signing_report import CpuMeter, LoadRun
 
 from safepassage.lib import pow

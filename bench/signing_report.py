@@ -12,15 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from signing_env import (
-    Application,
-    Database,
-    machine_busy_cpu,
-    process_cpu,
-    say,
-    tree_cpu,
-    wait_server_idle,
-)
+from procstat import machine_busy_cpu, process_cpu, tree_cpu
+from signing_env import Application, Database, say, wait_server_idle
 
 # The targets the figures are compared with (see docs/performance.md).
 TARGET_RATE = 1000.0
