@@ -19,7 +19,8 @@ from django.contrib.auth import get_user_model
 
 from safepassage.accounts.models import Assignment, Role
 from safepassage.campaigns.models import Campaign
-from safepassage.directory.models import Mission
+from safepassage.directory.models import Mission, SignatureRoute
+from safepassage.signatures.models import Signature
 
 PASSWORD = "pw-persona-long-enough-1"
 DAY_OF_ACTION = dt.date(2026, 9, 24)
@@ -76,3 +77,20 @@ def make_mission(key: str, kind: str, country: str, city: str, **extra: Any) -> 
     extra.setdefault("name", f"{kind.replace('_', ' ').title()} of China in {city}")
     extra.setdefault("source", "https://example.org/missions")
     return Mission.objects.create(key=key, kind=kind, host_country=country, city=city, **extra)
+
+
+def route(signature: Signature, mission: Mission | None, placement: str = "city") -> None:
+    """Route ``signature`` to ``mission`` as the routing sweep would (or move its route)."""
+    SignatureRoute.objects.update_or_create(
+        signature=signature, defaults={"mission": mission, "placement": placement}
+    )
+
+
+def route_of(signature: Signature) -> tuple[int | None, str]:
+    """(mission id, placement) of the signature's route now; (None, "") while unrouted."""
+    found = (
+        SignatureRoute.objects.filter(signature_id=signature.pk)
+        .values_list("mission_id", "placement")
+        .first()
+    )
+    return found or (None, "")

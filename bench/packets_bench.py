@@ -158,8 +158,25 @@ def populate(n: int, n_missions: int, seed: int) -> tuple[int, int]:
     mission_of = rng.choices(missions, weights=weights, k=n)
     # Through the application's own bulk insert: every column not named here
     # gets its model default, so the bench keeps working as the table grows.
+    from safepassage.directory.models import SignatureRoute
     from safepassage.lib.bulkinsert import insert
     from safepassage.signatures.models import Signature
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        """The signatures, and their routes as the routing sweep would leave them."""
+        with transaction.atomic():
+            # (SQLite gives the uuid back as hex text, PostgreSQL as a UUID.)
+            ids = {
+                uuid.UUID(str(u)): pk for u, pk in insert(Signature, rows, returning=("uuid", "id"))
+            }
+            SignatureRoute.objects.bulk_create(
+                SignatureRoute(signature_id=ids[row["uuid"]], mission_id=mission, placement="city")
+                for row, mission in zip(rows, routes, strict=True)
+            )
+        rows.clear()
+        routes.clear()
+
+    routes: list[int] = []
 
     for i in range(n):
         script = rng.choices(scripts, weights=script_weights)[0]
@@ -181,19 +198,15 @@ def populate(n: int, n_missions: int, seed: int) -> tuple[int, int]:
             "consent_hash": "x" * 64,
             "created_at": now,
             "confirmed_at": now,
-            "placement": "city",
-            "mission_id": mission_of[i],
         }
         if has_withheld:
             row["name_withheld"] = rng.random() < WITHHELD_SHARE
         batch.append(row)
+        routes.append(mission_of[i])
         if len(batch) == 20_000:
-            with transaction.atomic():
-                insert(Signature, batch)
-            batch = []
+            write(batch)
     if batch:
-        with transaction.atomic():
-            insert(Signature, batch)
+        write(batch)
     return petition.pk, len(missions)
 
 

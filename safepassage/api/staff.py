@@ -36,6 +36,7 @@ from safepassage.campaigns.models import Campaign
 from safepassage.deliveries import services as deliveries
 from safepassage.deliveries.models import Delivery
 from safepassage.deliveries.permissions import deliveries_for
+from safepassage.directory.models import mission_of
 from safepassage.events.models import RSVP, Event
 from safepassage.events.permissions import rsvp_events_for
 from safepassage.signatures.models import Signature
@@ -129,7 +130,7 @@ def signatures_out(page: list[Signature]) -> list[dict[str, Any]]:
             "city": s.city,
             "region": s.region,
             "country": s.country,
-            "mission": s.mission.key if s.mission is not None else None,
+            "mission": mission.key if (mission := mission_of(s)) is not None else None,
             "confirmed_at": s.confirmed_at,
             "publish_name": s.publish_name,
         }
@@ -151,7 +152,7 @@ def list_signatures(request: HttpRequest, slug: str, filters: Query[SignatureFil
     rows = (
         Signature.objects.counted()
         .filter(petition__campaign=campaign)
-        .select_related("petition", "mission")
+        .select_related("petition", "route__mission")
         .only(
             "uuid",
             "petition__slug",
@@ -160,7 +161,7 @@ def list_signatures(request: HttpRequest, slug: str, filters: Query[SignatureFil
             "city",
             "region",
             "country",
-            "mission__key",
+            "route__mission__key",
             "confirmed_at",
             "publish_name",
         )
@@ -171,7 +172,7 @@ def list_signatures(request: HttpRequest, slug: str, filters: Query[SignatureFil
     if filters.country:
         rows = rows.filter(country=filters.country.upper())
     if filters.mission:
-        rows = rows.filter(mission__key=filters.mission)
+        rows = rows.filter(route__mission__key=filters.mission)
     since = filters.confirmed_since
     if since is not None and since.year > schemas.LATEST_YEAR:
         rows = rows.none()

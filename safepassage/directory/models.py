@@ -228,16 +228,80 @@ class MissionArea(models.Model):
         return f"{self.code} ({self.get_kind_display()})"
 
 
+class SignatureRoute(models.Model):
+    """The mission a confirmed signature is routed to, and how its place was found.
+
+    A table of its own, not columns of the signature: routing a million
+    signers writes a million of these narrow rows, where updating the wide
+    signature row (thirteen indexes) cost four times the routing target on
+    PostgreSQL (docs/performance.md, "Routing"). A confirmed signature without
+    a route is waiting for the next routing sweep (``routing.route_pending``).
+    """
+
+    class Placement(models.TextChoices):
+        """How precisely the signer's place was found when routing."""
+
+        CITY = "city", _("city")
+        REGION = "region", _("state or province centre")
+        COUNTRY = "country", _("country centre")
+        NONE = "none", _("could not place")
+
+    signature = models.OneToOneField(
+        Signature, on_delete=models.CASCADE, primary_key=True, related_name="route"
+    )
+    # Null only when the place could not be routed at all (placement "none"). A
+    # mission deleted takes its routes with it: its signers are routed again.
+    mission = models.ForeignKey(
+        Mission,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routes",
+        verbose_name=_("mission"),
+    )
+    placement = models.CharField(_("placed by"), max_length=8, choices=Placement)
+
+    class Meta:
+        verbose_name = _("route")
+        verbose_name_plural = _("routes")
+        constraints = [
+            models.CheckConstraint(
+                name="route_placement_valid",
+                condition=Q(placement__in=["city", "region", "country", "none"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signature_id} → {self.mission_id} ({self.placement})"
+
+
+def route_of(signature: Signature) -> SignatureRoute | None:
+    """The signature's route; None while it waits for routing."""
+    try:
+        return signature.route
+    except SignatureRoute.DoesNotExist:
+        return None
+
+
+def mission_of(signature: Signature) -> Mission | None:
+    """The mission the signature is routed to; None while unrouted or unplaceable.
+
+    Select ``route__mission`` with the signature to spare a query per row.
+    """
+    route = route_of(signature)
+    return route.mission if route else None
+
+
 @receiver(pre_delete, sender=Mission)
 @receiver(post_save, sender=Mission)
 def _reroute_when_gone(sender: type[Mission], instance: Mission, **kwargs: object) -> None:
     """A mission deleted, closed or made a permanent mission no longer serves places:
-    its signatures go back to the routing queue and the next sweep re-routes them."""
+    its signatures lose their route and the next sweep routes them again."""
     gone = kwargs.get("signal") is pre_delete or (
         instance.status != Mission.Status.OPEN or instance.kind == Mission.Kind.PERMANENT_MISSION
     )
     if gone:
-        Signature.objects.filter(mission=instance).update(placement="")
+        SignatureRoute.objects.filter(mission=instance).delete()
 
 
 # The proposals and per-field verifications live in their own module.

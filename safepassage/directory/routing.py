@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import psycopg
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from safepassage.campaigns.models import Petition
-from safepassage.directory.models import Mission, MissionArea
+from safepassage.directory.models import Mission, MissionArea, SignatureRoute
 from safepassage.directory.signals import signatures_rerouted
 from safepassage.lib import geo
 from safepassage.lib.geo import freetext, gazetteer
@@ -49,7 +49,7 @@ class Step:
 @dataclass(frozen=True)
 class Route:
     mission_id: int | None
-    placement: str  # a Signature.Placement value
+    placement: str  # a SignatureRoute.Placement value
     step: str  # which rule decided, for reports and tests
 
 
@@ -167,7 +167,7 @@ class Router:
             nearest = self._nearest(self.located, lat, lon)
             if nearest:
                 return Route(nearest.id, placement, Step.NEAREST)
-        return Route(None, Signature.Placement.NONE, Step.NONE)
+        return Route(None, SignatureRoute.Placement.NONE, Step.NONE)
 
 
 @dataclass(frozen=True)
@@ -242,16 +242,42 @@ class RoutingReport:
 
 
 def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
-    """A batch's new routes, in one transaction and one UPDATE, joined in primary-key order
-    against the batch's (id, mission, placement) rows: each table page is visited once.
+    """A batch's new routes; how many were written.
 
-    Plain SQL: building an ORM filter over thousands of keys costs more than
-    the update itself. The join is on the primary key alone (a status
-    condition makes SQLite scan an index); a signature erased meanwhile is
-    simply not there any more.
+    A signature erased while its batch was being routed makes the first try
+    fail on the route's foreign key (``services.erase`` locks the signature
+    first, so the erasure itself always goes through); the batch is then
+    written again without it.
     """
-    table = Signature._meta.db_table
     rows = sorted((pk, m, p) for (m, p), pks in changes.items() for pk in pks)
+    try:
+        return _upsert_routes(rows)
+    except IntegrityError:
+        kept = set(
+            Signature.objects.filter(pk__gte=rows[0][0], pk__lte=rows[-1][0]).values_list(
+                "pk", flat=True
+            )
+        )
+        return _upsert_routes([row for row in rows if row[0] in kept])
+
+
+def _upsert_routes(rows: list[tuple[int, int | None, str]]) -> int:
+    """One transaction and one INSERT ... ON CONFLICT DO UPDATE of the batch's
+    (id, mission, placement) rows, in primary-key order.
+
+    Plain SQL: building ORM objects or filters for thousands of keys costs more
+    than the statement itself.
+    """
+    if not rows:
+        return 0
+    table = SignatureRoute._meta.db_table
+    upsert = (
+        f"INSERT INTO {table} (signature_id, mission_id, placement) "  # noqa: S608
+        # (The WHERE clause keeps SQLite from reading the ON below as a join's.)
+        "SELECT v.id, v.m, v.p FROM {rows} WHERE true ORDER BY v.id "
+        "ON CONFLICT (signature_id) DO UPDATE "
+        "SET mission_id = excluded.mission_id, placement = excluded.placement"
+    )
     with database_write_lock(), transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Each array is one text parameter bound on the server: Django's cursor
@@ -261,7 +287,7 @@ def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
             # transaction pooler may stand in between.
             ids = "{" + ",".join([str(r[0]) for r in rows]) + "}"
             missions = "{" + ",".join(["NULL" if r[1] is None else str(r[1]) for r in rows]) + "}"
-            # Placements are Signature.Placement values: words, quoted all the same.
+            # Placements are SignatureRoute.Placement values: words, quoted all the same.
             placements = "{" + ",".join([f'"{r[2]}"' for r in rows]) + "}"
             # Routes are recomputed from the signatures: a commit lost in a crash
             # leaves its rows unrouted, and the next sweep routes them again. So
@@ -270,22 +296,20 @@ def _write_routes(changes: dict[tuple[int | None, str], list[int]]) -> int:
             assert connection.connection is not None
             with psycopg.Cursor(connection.connection) as server_bound:
                 server_bound.execute(
-                    f"UPDATE {table} AS s SET mission_id = v.m, placement = v.p "  # noqa: S608
-                    "FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, m, p) "
-                    "WHERE s.id = v.id",
+                    upsert.format(
+                        rows="unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, m, p)"
+                    ),
                     [ids, missions, placements],
                     prepare=False,
                 )
                 return int(server_bound.rowcount)
-        # On SQLite (3.33 or later, for UPDATE ... FROM; Debian 12 has 3.40) the rows are
-        # one JSON parameter, read by json_each. One UPDATE per mission instead, each
-        # over its keys scattered through the batch, read the batch's pages again for
-        # every mission: twice the time of this.
+        # On SQLite (3.24 or later, for ON CONFLICT; Debian 12 has 3.40) the rows are
+        # one JSON parameter, read by json_each.
         cursor.execute(
-            f"UPDATE {table} SET mission_id = v.m, placement = v.p FROM ("  # noqa: S608
-            "SELECT json_extract(j.value, '$[0]') AS id, json_extract(j.value, '$[1]') AS m, "
-            "json_extract(j.value, '$[2]') AS p FROM json_each(%s) AS j) AS v "
-            f"WHERE {table}.id = v.id",
+            upsert.format(
+                rows="(SELECT json_extract(j.value, '$[0]') AS id, json_extract(j.value, '$[1]') "
+                "AS m, json_extract(j.value, '$[2]') AS p FROM json_each(%s) AS j) AS v"
+            ),
             [json.dumps(rows)],
         )
         return int(cursor.rowcount)
@@ -309,13 +333,15 @@ def route_petition(
     report = RoutingReport()
     confirmed = Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
     if not everything:
-        confirmed = confirmed.filter(placement="")
+        confirmed = confirmed.filter(route__isnull=True)
     last = 0
     while True:
         rows = list(
             confirmed.filter(pk__gt=last)
             .order_by("pk")
-            .values_list("pk", "country", "region", "city", "mission_id", "placement")[:batch]
+            .values_list(
+                "pk", "country", "region", "city", "route__mission_id", "route__placement"
+            )[:batch]
         )
         if not rows:
             break
@@ -344,7 +370,7 @@ def route_petition(
 def route_pending() -> int:
     """Route every confirmed signature not yet routed, in all petitions."""
     petition_ids = (
-        Signature.objects.filter(status=Signature.Status.CONFIRMED, placement="")
+        Signature.objects.filter(status=Signature.Status.CONFIRMED, route__isnull=True)
         .values_list("petition_id", flat=True)
         .distinct()
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from safepassage.campaigns.models import Campaign, Petition
+from safepassage.directory.models import SignatureRoute
 from safepassage.signatures.models import Signature, SignatureQuerySet
 
 
@@ -37,14 +38,16 @@ class PlacementReport:
 
 def placement_report(campaign: Campaign, limit: int = 100) -> PlacementReport:
     signatures = counted(campaign)
-    placements = Counter(
-        dict(signatures.values_list("placement").annotate(n=Count("pk")).order_by())
+    placements: Counter[str | None] = Counter(
+        dict(signatures.values_list("route__placement").annotate(n=Count("pk")).order_by())
     )
-    unrouted = placements.pop("", 0)
+    unrouted = placements.pop(None, 0)
+    not_at_city = [p for p in SignatureRoute.Placement if p != SignatureRoute.Placement.CITY]
     unknown = (
-        signatures.exclude(placement__in=["", Signature.Placement.CITY])
+        signatures.filter(route__placement__in=not_at_city)
         .values_list("country", "region", "city")
         .annotate(n=Count("pk"))
         .order_by("-n", "country", "city")[:limit]
     )
-    return PlacementReport(dict(placements), unrouted, [tuple(row) for row in unknown])  # type: ignore[misc]
+    by_placement = {str(p): n for p, n in placements.items()}
+    return PlacementReport(by_placement, unrouted, [tuple(row) for row in unknown])  # type: ignore[misc]

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from safepassage.campaigns.models import Campaign, Petition
+from safepassage.directory.models import mission_of
 from safepassage.signatures import services
 from safepassage.signatures.models import Erasure, PaperDuplicate, Signature
 from safepassage.signatures.paper import person_key
@@ -77,7 +78,9 @@ def open_pairs(campaign: Campaign) -> QuerySet[PaperDuplicate]:
         PaperDuplicate.objects.filter(
             petition__campaign=campaign, decision=PaperDuplicate.Decision.OPEN
         )
-        .select_related("petition", "first", "second", "first__mission", "second__mission")
+        .select_related(
+            "petition", "first", "second", "first__route__mission", "second__route__mission"
+        )
         .order_by("petition_id", "first_id", "second_id")
     )
 
@@ -130,7 +133,7 @@ def pair_lines(pairs: Sequence[PaperDuplicate]) -> list[dict[str, Any]]:
             "sheet": signature.sheet,
             "collected_by": signature.collected_by,
             "named": signature.publish_name and not signature.name_withheld,
-            "mission": signature.mission.name if signature.mission else "",
+            "mission": mission.name if (mission := mission_of(signature)) else "",
             "imported": signature.created_at,
         }
 

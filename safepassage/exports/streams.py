@@ -120,7 +120,7 @@ EXPORTS: dict[str, Export] = {
                 "city",
                 "region",
                 "country",
-                "mission__name",
+                "route__mission__name",
                 "confirmed_at",
                 "publish_name",
                 "source",

@@ -259,7 +259,7 @@ def sample_context(letter: Letter) -> dict[str, str]:
     mission = missions.filter(kind=Mission.Kind.EMBASSY).first() or missions.first()
     counted = Signature.objects.counted().filter(petition__campaign=campaign)
     total = counted.count()
-    at_mission = counted.filter(mission=mission).count() if mission else 0
+    at_mission = counted.filter(route__mission=mission).count() if mission else 0
     context = context_for(
         letter,
         mission,

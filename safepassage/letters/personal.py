@@ -29,7 +29,7 @@ from django.utils.text import slugify
 
 from safepassage.campaigns.models import Campaign, Petition
 from safepassage.directory import search
-from safepassage.directory.models import Mission
+from safepassage.directory.models import Mission, mission_of
 from safepassage.directory.routing import Router, find_for_text
 from safepassage.letters import personal_sample
 from safepassage.letters.merge import context_for, long_date, merge, merge_plain, unknown_fields
@@ -82,7 +82,7 @@ def signature_from_link(signature_uuid: uuid.UUID, token: str) -> Signature | No
     if not check_letter_token(signature_uuid, token):
         return None
     return (
-        Signature.objects.select_related("petition__campaign", "mission")
+        Signature.objects.select_related("petition__campaign", "route__mission")
         .filter(uuid=signature_uuid, status=Signature.Status.CONFIRMED)
         .first()
     )
@@ -103,12 +103,8 @@ def nearest_mission(signature: Signature) -> Mission | None:
     back to the routing queue, and here the rule is applied afresh.
     """
     campaign = signature.petition.campaign
-    mission = signature.mission
-    if (
-        signature.placement
-        and mission is not None
-        and missions_for(campaign).filter(pk=mission.pk).exists()
-    ):
+    mission = mission_of(signature)
+    if mission is not None and missions_for(campaign).filter(pk=mission.pk).exists():
         return mission
     route = Router(campaign.target_government).route(
         signature.country, signature.region, signature.city
@@ -166,7 +162,9 @@ def merge_context(
     if mission is None:
         return {}
     stand_in = Letter(campaign=petition.campaign, language=language)
-    at_mission = Signature.objects.counted().filter(petition=petition, mission=mission).count()
+    at_mission = (
+        Signature.objects.counted().filter(petition=petition, route__mission=mission).count()
+    )
     values = context_for(
         stand_in,
         mission,

@@ -74,7 +74,7 @@ def route_new_signatures(petition: Petition) -> int:
     writes in batches of its own.
     """
     waiting = Signature.objects.filter(
-        petition=petition, status=Signature.Status.CONFIRMED, placement=""
+        petition=petition, status=Signature.Status.CONFIRMED, route__isnull=True
     )
     if not waiting.exists():
         return 0

@@ -3,7 +3,7 @@
 When a build starts, ``take`` writes its snapshot as ``PacketEntry`` rows: every
 counted signature of the petition with the mission it is routed to then. A
 packet reads its signatures through those rows, never through the live
-``Signature.mission``, so every packet of the build, built now or after a
+routes (``directory.SignatureRoute``), so every packet of the build, built now or after a
 crash tomorrow, reads the same rows even if signatures are re-routed or a
 mission closes meanwhile. What a row may print is still read at build time:
 a signature erased, invalidated or whose name was withheld since is left
@@ -83,12 +83,13 @@ def take(build: PacketBuild, rows: QuerySet[Signature]) -> int:
     One ``INSERT … SELECT`` in the database: a million signatures never pass
     through Python.
     """
-    select, params = rows.order_by().values_list("id", "mission_id").query.sql_with_params()
+    routed = rows.order_by().annotate(routed_to=F("route__mission_id"))
+    select, params = routed.values_list("id", "routed_to").query.sql_with_params()
     table = connection.ops.quote_name(PacketEntry._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (build_id, signature_id, mission_id) "  # noqa: S608
-            f"SELECT %s, picked.id, picked.mission_id FROM ({select}) picked",
+            f"SELECT %s, picked.id, picked.routed_to FROM ({select}) picked",
             [build.pk, *params],
         )
         taken = max(int(cursor.rowcount), 0)

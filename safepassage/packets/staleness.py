@@ -157,7 +157,7 @@ def signatures_rerouted(signature_ids: Sequence[int]) -> int:
     pairs: set[tuple[int, int | None]] = set()
     for chunk in _chunks(sorted(set(signature_ids))):
         rows = PacketEntry.objects.filter(signature_id__in=chunk).values_list(
-            "build_id", "mission_id", "signature__mission_id"
+            "build_id", "mission_id", "signature__route__mission_id"
         )
         for build_id, was, now in rows:
             if was != now:
@@ -182,8 +182,8 @@ def detect_moves(build: PacketBuild) -> int:
     # (both empty too: those are skipped below).
     moved = (
         PacketEntry.objects.filter(build=build)
-        .exclude(mission_id=F("signature__mission_id"))
-        .values_list("mission_id", "signature__mission_id")
+        .exclude(mission_id=F("signature__route__mission_id"))
+        .values_list("mission_id", "signature__route__mission_id")
         .distinct()
     )
     pairs: set[tuple[int, int | None]] = set()
@@ -252,9 +252,9 @@ def refresh(build: PacketBuild, only: Collection[int] | None = None) -> int:
             # A signature that moved into one of these missions leaves its old row
             # (whose mission is out of date too: detect_moves marked it).
             build.entries.filter(
-                Q(mission_id__in=missions) | Q(signature__mission_id__in=missions)
+                Q(mission_id__in=missions) | Q(signature__route__mission_id__in=missions)
             ).delete()
-            snapshot.take(build, counted.filter(mission_id__in=missions & open_ids))
+            snapshot.take(build, counted.filter(route__mission_id__in=missions & open_ids))
         total = counted.count()
 
         fresh = {"file": "", "sha256": "", "error": "", "built_at": None, "stale_reason": ""}

@@ -75,7 +75,9 @@ def breakdown(campaign: Campaign) -> dict[str, dict[str, dict[str, int]]]:
     ):
         part(petition_id)["countries"][country] = int(n)
     for petition_id, mission_id, n in (
-        signatures.values_list("petition_id", "mission_id").annotate(n=Count("pk")).order_by()
+        signatures.values_list("petition_id", "route__mission_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     ):
         part(petition_id)["missions"]["" if mission_id is None else str(mission_id)] = int(n)
     return result

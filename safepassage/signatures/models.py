@@ -43,14 +43,6 @@ class Signature(models.Model):
         PENDING = "pending", _("waiting for e-mail confirmation")
         CONFIRMED = "confirmed", pgettext_lazy("signature status", "confirmed")
 
-    class Placement(models.TextChoices):
-        """How precisely the signer's place was found when routing (blank: not routed yet)."""
-
-        CITY = "city", _("city")
-        REGION = "region", _("state or province centre")
-        COUNTRY = "country", _("country centre")
-        NONE = "none", _("could not place")
-
     class Contact(models.TextChoices):
         COUNT_ONLY = "count", _("Only count my signature")
         UPDATES = "updates", _("Also send me updates about this campaign")
@@ -84,19 +76,6 @@ class Signature(models.Model):
     ip_hash = models.CharField(max_length=64, blank=True, null=True, editable=False)  # noqa: DJ001
     # Non-empty: held for an organiser's review and not counted (throttled, look-alike domain).
     review_reason = models.CharField(_("held for review because"), max_length=100, blank=True)
-    # Routing: the mission responsible for the signer's place, set by a background task.
-    mission = models.ForeignKey(
-        "directory.Mission",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="signatures",
-        verbose_name=_("mission"),
-    )
-    placement = models.CharField(
-        _("placed by"), max_length=8, choices=Placement, blank=True, editable=False
-    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Blank: signed online. Otherwise where an imported signature was collected,
@@ -150,10 +129,6 @@ class Signature(models.Model):
             models.CheckConstraint(
                 name="signature_hash_length", condition=Exact(Length("email_hash"), 64)
             ),
-            models.CheckConstraint(
-                name="signature_placement_valid",
-                condition=Q(placement__in=["", "city", "region", "country", "none"]),
-            ),
             # Online rows have no source; imported and paper rows name theirs and were
             # confirmed by the organiser's declaration; only paper rows say who
             # collected them (and must), and on which sheet.
@@ -179,18 +154,12 @@ class Signature(models.Model):
             ),
             # expire_unconfirmed() scans pending rows by age.
             models.Index(fields=["status", "created_at"], name="signature_expiry_idx"),
-            # Counts and lists per mission (packets, reports, the directory map). Status
-            # and review reason are in it so that SQLite's planner, which has no
-            # statistics, prefers it to signature_count_idx for one mission's rows.
-            models.Index(
-                fields=["petition", "mission", "status", "review_reason"],
-                name="signature_mission_idx",
-            ),
-            # The routing sweep finds confirmed signatures not yet routed.
+            # The routing sweep reads a petition's confirmed signatures in key order,
+            # those without a route (directory.SignatureRoute) or all of them.
             models.Index(
                 fields=["petition", "id"],
-                condition=Q(status="confirmed", placement=""),
-                name="signature_unrouted_idx",
+                condition=Q(status="confirmed"),
+                name="signature_confirmed_idx",
             ),
             # moderation.invalidate(domain=...) finds one domain's signatures of a petition.
             models.Index(fields=["petition", "email_domain_hash"], name="signature_domain_idx"),

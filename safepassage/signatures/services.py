@@ -305,11 +305,16 @@ def withhold_mail(signature_ids: Sequence[int]) -> None:
 def erase(signature: Signature, reason: str) -> None:
     """Delete the signature and everything personal, leaving a hash-only tombstone."""
     with transaction.atomic():
+        # Locked first: a route written for it meanwhile (directory.routing) waits at
+        # its commit for the erasure and finds the signature gone, rather than the
+        # erasure failing on a route it could not see.
+        doomed = Signature.objects.select_for_update().filter(pk=signature.pk)
+        list(doomed.values_list("pk"))
         Erasure.objects.create(
             petition_id=signature.petition_id, email_hash=signature.email_hash, reason=reason
         )
         withhold_mail([signature.pk])
-        Signature.objects.filter(pk=signature.pk).delete()
+        doomed.delete()
         _forget_in_packets(signature)
         counter.recount(signature.petition_id)
     logger.info("signature %s erased (%s)", signature.pk, reason)
@@ -378,7 +383,7 @@ def replay_erasures(records: Sequence[tuple[int, str, datetime, str]]) -> int:
                     petition_id=petition_id, email_hash=digest, erased_at=erased_at, reason=reason
                 )
             doomed = list(
-                Signature.objects.filter(
+                Signature.objects.select_for_update().filter(
                     petition_id=petition_id, email_hash=digest, created_at__lte=erased_at
                 )
             )

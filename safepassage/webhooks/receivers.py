@@ -25,7 +25,7 @@ from django.urls import reverse
 
 from safepassage.deliveries.models import Delivery as Handover
 from safepassage.deliveries.signals import delivery_recorded
-from safepassage.directory.models import Mission
+from safepassage.directory.models import Mission, mission_of
 from safepassage.events import services as event_services
 from safepassage.events.models import RSVP
 from safepassage.events.signals import rsvp_confirmed
@@ -54,7 +54,7 @@ def on_signature_confirmed(sender: Any, signature_id: int, **kwargs: Any) -> Non
     if not campaigns_with_endpoints():
         return
     signature = (
-        Signature.objects.select_related("petition", "petition__campaign", "mission")
+        Signature.objects.select_related("petition", "petition__campaign", "route__mission")
         .filter(pk=signature_id)
         .first()
     )
@@ -71,7 +71,7 @@ def on_signature_confirmed(sender: Any, signature_id: int, **kwargs: Any) -> Non
             "country": signature.country,
             "region": signature.region if named else None,
             "city": signature.city if named else None,
-            "mission": _mission(signature.mission),
+            "mission": _mission(mission_of(signature)),
         },
         "counts": {"confirmed": figures["confirmed"], "goal": figures["goal"]},
     }

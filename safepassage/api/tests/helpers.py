@@ -8,6 +8,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
+from personas import route
 from safepassage.api.models import ApiToken
 from safepassage.lib import crypto
 from safepassage.signatures.models import Signature
@@ -18,7 +19,11 @@ def fake_hash(text: str) -> str:
 
 
 def make_signature(petition: Any, key: str, **fields: Any) -> Signature:
-    """A saved, confirmed, counted signature (override any field); ``key`` makes its hash."""
+    """A saved, confirmed, counted signature (override any field); ``key`` makes its hash.
+
+    With ``mission``: routed there, as the routing sweep would.
+    """
+    mission = fields.pop("mission", None)
     values: dict[str, Any] = {
         "petition": petition,
         "status": Signature.Status.CONFIRMED,
@@ -40,7 +45,10 @@ def make_signature(petition: Any, key: str, **fields: Any) -> Signature:
     if fields.get("status") == Signature.Status.PENDING:
         values["confirmed_at"] = None
     values.update(fields)
-    return Signature.objects.create(**values)
+    signature = Signature.objects.create(**values)
+    if mission is not None:
+        route(signature, mission)
+    return signature
 
 
 def token_for(user: Any, scope: str = ApiToken.Scope.READ, name: str = "test") -> str:

@@ -77,7 +77,7 @@ def db_counts(petitions: list[Petition]) -> tuple[int, dict[str, int], dict[str 
     """Straight from the database, without directory.tallies."""
     counted = Signature.objects.filter(petition__in=petitions, status="confirmed", review_reason="")
     by_country = dict(counted.values_list("country").annotate(n=Count("pk")).order_by())
-    by_mission = dict(counted.values_list("mission__key").annotate(n=Count("pk")).order_by())
+    by_mission = dict(counted.values_list("route__mission__key").annotate(n=Count("pk")).order_by())
     return counted.count(), by_country, by_mission
 
 

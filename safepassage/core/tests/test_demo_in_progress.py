@@ -84,5 +84,5 @@ def test_the_command_loads_a_campaign_in_progress(prc_directory):
     assert f"Day of action: {day.isoformat()}" in out.getvalue()
     petition = Signature.objects.values_list("petition", flat=True).first()
     assert petition is not None
-    routed = Signature.objects.filter(status="confirmed", mission__isnull=False).count()
+    routed = Signature.objects.filter(status="confirmed", route__mission__isnull=False).count()
     assert routed == SIGNATURES  # routed to their missions

@@ -14,6 +14,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from personas import route
 from safepassage.accounts.tests.world import World
 from safepassage.exports import streams
 from safepassage.exports.models import ExportLog
@@ -160,7 +161,7 @@ def test_the_signatures_export_holds_counted_signatures_without_addresses(
     world: World, signed: Any
 ) -> None:
     signature = signed["counted"]
-    Signature.objects.filter(pk=signature.pk).update(mission=world.embassy)
+    route(signature, world.embassy)
     response = world.clients["organiser"].get(url(world, "signatures"))
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]

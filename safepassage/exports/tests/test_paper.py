@@ -11,6 +11,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from personas import route_of
 from safepassage.accounts import security
 from safepassage.accounts.tests.world import World
 from safepassage.exports.tests.conftest import make_signature
@@ -79,7 +80,7 @@ def test_paper_rows_keep_who_collected_them_their_sheet_and_count_only(world: Wo
     # An empty cell: the file's partner; "count only: yes": counted, never named.
     assert (bo.collected_by, bo.sheet, bo.publish_name) == ("Korea Partners", "A-2", False)
     assert (carla.collected_by, carla.publish_name) == ("Washington vigil team", True)
-    assert carla.region == "US-DC" and carla.placement == ""  # routed like online ones
+    assert carla.region == "US-DC" and route_of(carla) == (None, "")  # routed like online ones
 
 
 @pytest.mark.django_db

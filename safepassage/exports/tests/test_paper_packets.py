@@ -82,5 +82,5 @@ def test_imported_paper_names_appear_in_their_missions_packet(
     for text in (berlin, tokyo):
         for private in ("Berlin partners", "Kirchengemeinde", "Tokyo friends", "S-1", "T-9"):
             assert private not in text
-    routed = dict(Signature.objects.values_list("last_name", "mission__key"))
+    routed = dict(Signature.objects.values_list("last_name", "route__mission__key"))
     assert routed == {"Papierfeld": "cn-e-de", "Nurgezaehlt": "cn-e-de", "紙谷": "cn-e-jp"}

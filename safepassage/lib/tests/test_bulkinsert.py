@@ -51,7 +51,7 @@ def test_rows_get_the_values_given_and_the_models_defaults(petition):
     assert len({row.uuid for row in rows}) == 3
     assert {row.status for row in rows} == {Signature.Status.PENDING}
     assert all(before <= row.created_at <= timezone.now() for row in rows)
-    assert {row.mission_id for row in rows} == {None}
+    assert {row.embed_partner_id for row in rows} == {None}
     assert {row.name_withheld for row in rows} == {False}
 
 

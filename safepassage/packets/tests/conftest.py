@@ -17,7 +17,7 @@ from django.utils import timezone
 
 import personas
 from safepassage.campaigns.models import Campaign, Organisation, Petition
-from safepassage.directory.models import Mission
+from safepassage.directory.models import Mission, SignatureRoute
 from safepassage.letters.models import Letter, LetterVersion, SupportingDocument
 from safepassage.lib import crypto
 from safepassage.packets.models import Packet
@@ -71,6 +71,10 @@ def sign(
     """
     number = next(_serial)
     email = extra.pop("email", f"zq{number}secretlocal@signer{number}.example")
+    # Routed already (or found unroutable): a build routes only what is not.
+    placement = extra.pop(
+        "placement", SignatureRoute.Placement.CITY if mission else SignatureRoute.Placement.NONE
+    )
     values: dict[str, Any] = {
         "petition": petition,
         "status": Signature.Status.CONFIRMED,
@@ -86,14 +90,13 @@ def sign(
         "consent_version": "test",
         "consent_hash": hashlib.sha256(b"consent").hexdigest(),
         "confirmed_at": timezone.now(),
-        "mission": mission,
-        # Routed already (or found unroutable): a build routes only what is not.
-        "placement": Signature.Placement.CITY if mission else Signature.Placement.NONE,
     }
     values.update(extra)
     if values["status"] == Signature.Status.PENDING:
         values["confirmed_at"] = None
     signature = Signature.objects.create(**values)
+    if placement:
+        SignatureRoute.objects.create(signature=signature, mission=mission, placement=placement)
     signature.test_email = email  # type: ignore[attr-defined]
     return signature
 

@@ -18,10 +18,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from PIL import Image
 
+from personas import route
 from safepassage.accounts.tests.world import World, build_world
 from safepassage.campaigns.models import Campaign
 from safepassage.deliveries import services as delivery_services
 from safepassage.deliveries.models import Delivery, Evidence, Response
+from safepassage.directory.models import Mission
 from safepassage.lib.uploads import clean_image
 from safepassage.reports import report as reports
 from safepassage.reports.models import AfterActionReport
@@ -34,7 +36,8 @@ COORDINATOR_NOTE = "Private note: the guard was rude"
 SECRET_HANDOVER = "Carla Capitol"  # who handed the petition over (world.delivery_w)
 
 
-def sign(world: World, n: int, **fields: Any) -> Signature:
+def sign(world: World, n: int, mission: Mission | None = None, **fields: Any) -> Signature:
+    """A counted signature of the world's petition; with ``mission``, routed there."""
     values: dict[str, Any] = {
         "first_name": SIGNER_NAMES[0],
         "last_name": SIGNER_NAMES[1],
@@ -50,7 +53,10 @@ def sign(world: World, n: int, **fields: Any) -> Signature:
         "confirmed_at": dt.datetime(2026, 9, 20, 12, tzinfo=dt.UTC),
         **fields,
     }
-    return Signature.objects.create(petition=world.petition, **values)
+    signature = Signature.objects.create(petition=world.petition, **values)
+    if mission is not None:
+        route(signature, mission)
+    return signature
 
 
 def photo_bytes(colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
