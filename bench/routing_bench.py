@@ -184,7 +184,7 @@ def populate(n: int, seed: int) -> int:
 def route(petition_id: int) -> dict[str, Any]:
     """The timed phase, in its own process."""
     from safepassage.campaigns.models import Petition
-    from safepassage.directory.routing import route_petition
+    from safepassage.directory.routing import route_pending, route_petition
     from safepassage.lib.geo import cityindex
 
     cityindex.ensure_index()
@@ -192,7 +192,14 @@ def route(petition_id: int) -> dict[str, Any]:
     started = time.perf_counter()
     report = route_petition(petition)
     seconds = time.perf_counter() - started
+    # What the worker's housekeeping then pays every minute: a sweep that finds
+    # every signature routed.
+    started = time.perf_counter()
+    left = route_pending()
+    sweep = time.perf_counter() - started
     return {
+        "idle_sweep_seconds": sweep,
+        "idle_sweep_routed": left,
         "routed": report.routed,
         "changed": report.changed,
         "seconds": seconds,
@@ -297,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
     say(f"placed by: {figures['placements']}")
     say(f"rule used: {figures['steps']}")
     say(f"peak memory of the routing process: {figures['peak_rss_mb']:.0f} MB")
+    say(
+        f"then a sweep with nothing left to route: {figures['idle_sweep_seconds']:.2f} s"
+        f" ({figures['idle_sweep_routed']} routed)"
+    )
     budget = 20 * figures["routed"] / 1_000_000
     say(f"target: under 20 s per 1,000,000 -> {'MET' if seconds < budget else 'MISSED'}")
     return 0
