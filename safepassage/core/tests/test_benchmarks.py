@@ -82,6 +82,7 @@ def test_routing_benchmark_routes_every_signer() -> None:
     assert placed is not None, output[-3000:]
     assert sum(int(n) for n in re.findall(r": (\d+)", placed.group(1))) == 3000
     assert re.search(r"a sweep with nothing left to route: [\d.]+ s \(0 routed\)", output)
+    assert re.search(r"a task's look at its window of confirmations: [\d.]+ s \(0", output)
 
 
 def test_packets_benchmark_builds_every_packet() -> None:

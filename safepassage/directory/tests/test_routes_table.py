@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from conftest import run_tasks
 from personas import route_of
-from safepassage.directory import routing, transfer
+from safepassage.directory import routing, tasks, transfer
 from safepassage.directory.models import Mission, SignatureRoute
-from safepassage.directory.routing import route_petition
+from safepassage.directory.routing import route_pending, route_petition
 from safepassage.directory.tests.test_routing import SMALL_DIRECTORY, confirmed
 from safepassage.signatures import services
 from safepassage.signatures.models import Signature
@@ -50,6 +55,32 @@ def test_a_deleted_mission_takes_its_routes_and_its_signers_are_routed_again(
     assert route_of(seoul) == (None, "")
     route_petition(petition)
     assert route_of(seoul)[0] == small_directory["cg-busan"]
+
+
+def test_the_task_after_confirmations_routes_only_its_window_and_the_sweep_the_rest(
+    small_directory, petition
+):
+    recent = confirmed(petition, 1)
+    earlier = confirmed(petition, 2, confirmed_at=timezone.now() - dt.timedelta(hours=1))
+    held = confirmed(petition, 3, review_reason="throttled")
+    window = timezone.now() - tasks.RECENT
+    assert route_petition(petition, confirmed_since=window).routed == 1
+    assert route_of(recent)[0] == small_directory["cg-chicago"]
+    assert route_of(earlier) == route_of(held) == (None, "")
+    # The worker's housekeeping sweep finds every other signature without a route.
+    assert route_pending() == 2
+    assert route_of(earlier)[0] == route_of(held)[0] == small_directory["cg-chicago"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_queues_a_task_for_its_window(small_directory, petition):
+    signature = confirmed(petition, 1, status="pending", confirmed_at=None)
+    assert services.confirm(signature)
+    (queued,) = DBTaskResult.objects.filter(task_path__endswith=".route_signatures")
+    since = dt.datetime.fromisoformat(queued.args_kwargs["kwargs"]["confirmed_since"])
+    assert timezone.now() - tasks.RECENT - dt.timedelta(seconds=5) < since < timezone.now()
+    run_tasks()
+    assert route_of(signature)[0] == small_directory["cg-chicago"]
 
 
 def test_a_route_must_name_a_known_placement(small_directory, petition):
