@@ -275,21 +275,15 @@ class SignatureRoute(models.Model):
         return f"{self.signature_id} → {self.mission_id} ({self.placement})"
 
 
-def route_of(signature: Signature) -> SignatureRoute | None:
-    """The signature's route; None while it waits for routing."""
-    try:
-        return signature.route
-    except SignatureRoute.DoesNotExist:
-        return None
-
-
 def mission_of(signature: Signature) -> Mission | None:
     """The mission the signature is routed to; None while unrouted or unplaceable.
 
     Select ``route__mission`` with the signature to spare a query per row.
     """
-    route = route_of(signature)
-    return route.mission if route else None
+    try:
+        return signature.route.mission
+    except SignatureRoute.DoesNotExist:
+        return None
 
 
 @receiver(pre_delete, sender=Mission)

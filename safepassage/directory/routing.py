@@ -25,6 +25,7 @@ from typing import Any
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 
 from safepassage.campaigns.models import Petition
 from safepassage.directory.models import Mission, MissionArea, SignatureRoute
@@ -390,13 +391,14 @@ def _batches(
 
 
 def route_pending() -> int:
-    """Route every confirmed signature not yet routed, in all petitions."""
-    petition_ids = (
-        Signature.objects.filter(status=Signature.Status.CONFIRMED, route__isnull=True)
-        .values_list("petition_id", flat=True)
-        .distinct()
-    )
+    """Route every confirmed signature not yet routed, in all petitions.
+
+    Each petition with confirmed signatures is looked at once, by
+    ``route_petition`` itself: asking first which petitions have unrouted
+    signatures would read every confirmed signature twice.
+    """
+    confirmed = Signature.objects.filter(petition=OuterRef("pk"), status=Signature.Status.CONFIRMED)
     total = 0
-    for petition in Petition.objects.filter(pk__in=list(petition_ids)).select_related("campaign"):
+    for petition in Petition.objects.filter(Exists(confirmed)).select_related("campaign"):
         total += route_petition(petition).routed
     return total

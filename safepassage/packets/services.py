@@ -71,13 +71,9 @@ def route_new_signatures(petition: Petition) -> int:
 
     Before a snapshot, so that a signature confirmed a moment ago is in its
     mission's packet rather than in none. Outside any transaction: routing
-    writes in batches of its own.
+    writes in batches of its own. (No check beforehand: it would read the
+    petition's confirmed signatures once more, as routing itself does.)
     """
-    waiting = Signature.objects.filter(
-        petition=petition, status=Signature.Status.CONFIRMED, route__isnull=True
-    )
-    if not waiting.exists():
-        return 0
     return route_petition(Petition.objects.select_related("campaign").get(pk=petition.pk)).routed
 
 
