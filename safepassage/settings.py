@@ -126,8 +126,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Staff session limits (idle, absolute) and the second factor for every page.
     "safepassage.accounts.middleware.StaffSessionMiddleware",
-    # Records who made each change to audited models (the mission directory).
-    "simple_history.middleware.HistoryRequestMiddleware",
+    # Records who made each change to audited models (the mission directory): django-simple-
+    # history's middleware, for requests that carry a session cookie.
+    "safepassage.accounts.middleware.HistoryUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused by the lockout into the "locked" page (last, as django-axes asks).

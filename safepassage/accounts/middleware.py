@@ -1,10 +1,16 @@
-"""Session limits and the second factor, enforced on the server for every page.
+"""Session limits, the second factor and the change history's author, for every page.
 
 For staff and role holders: a session idle longer than STAFF_SESSION_IDLE_SECONDS
 or older than STAFF_SESSION_MAX_SECONDS is logged out and sent to the login page.
 An account that must pass a second factor (security.second_factor_enforced), or
 has enrolled one, reaches only the second-factor pages and logout until it has
 passed it in this session; one without a device is sent to enrol.
+
+Both middleware classes here look at a request only when it carries a session
+cookie: without one nobody can be signed in, and the answer is the anonymous
+one without loading the user (a signature, a public page). HistoryUserMiddleware
+is django-simple-history's, which records who changed an audited model, under
+that condition: an anonymous change has no author to record either way.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from simple_history.middleware import HistoryRequestMiddleware
 
 from safepassage.accounts import security
 from safepassage.accounts.models import AuthEvent
@@ -31,11 +38,18 @@ def _login_url(request: HttpRequest) -> str:
     return f"{login}?{urlencode({'next': request.get_full_path()})}"
 
 
+def may_be_signed_in(request: HttpRequest) -> bool:
+    """Whether the request carries a session cookie: without one, ``request.user`` is anonymous."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 class StaffSessionMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not may_be_signed_in(request):
+            return self.get_response(request)
         user: Any = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             answer = self._check(request, user)
@@ -75,3 +89,14 @@ class StaffSessionMiddleware:
             return JsonResponse({"detail": "second factor required"}, status=403)
         url = f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
         return HttpResponseRedirect(url)
+
+
+class HistoryUserMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.with_history = HistoryRequestMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if may_be_signed_in(request):
+            return self.with_history(request)  # type: ignore[no-any-return]
+        return self.get_response(request)
