@@ -105,9 +105,8 @@ def missions_to(n_missions: int) -> list[int]:
     open_missions = list(
         Mission.objects.filter(sending_state="CN", status=Mission.Status.OPEN).order_by("key")
     )
-    for mission in open_missions[n_missions:]:
-        mission.status = Mission.Status.CLOSED
-        mission.save(update_fields=["status"])
+    surplus = [mission.pk for mission in open_missions[n_missions:]]
+    Mission.objects.filter(pk__in=surplus).update(status=Mission.Status.CLOSED)
     for index in range(len(open_missions), n_missions):
         Mission.objects.create(
             key=f"bench-consulate-{index:03d}",
