@@ -30,6 +30,12 @@ MANAGE_PY = Path(__file__).resolve().parent.parent / "manage.py"
 STARTUP_SECONDS = 30.0
 PREFIX = "safepassage-writer-"
 
+# gunicorn's control socket (gunicornc) is not used: servers are managed with signals
+# and the service manager. Its default path is one per user ($HOME/.gunicorn/gunicorn.ctl),
+# so two servers of one user on a host would take it from each other, and stopping it
+# holds up every shutdown by about a second.
+control_socket_disable = True
+
 _writer: subprocess.Popen[bytes] | None = None
 _directory: str | None = None
 
