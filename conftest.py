@@ -6,11 +6,15 @@ printed, except under CI=true, where a missing component fails the test.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -205,6 +209,20 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+def _wait_started(log: Path, offset: int, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the worker says it started (``manage.py worker``'s log line)."""
+    deadline = time.monotonic() + 30.0
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited with {process.returncode}; see {log}")
+        with log.open("rb") as handle:
+            handle.seek(offset)
+            if f"worker {process.pid} started".encode() in handle.read():
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"the worker did not start within 30 s; see {log}")
+
+
 @pytest.fixture
 def live_app_env() -> dict[str, str]:
     """Extra environment for the live server; a test module may override it."""
@@ -221,15 +239,29 @@ def live_app_host() -> str:
 
 
 @pytest.fixture
+def live_app_web_workers() -> int:
+    """How many web processes gunicorn runs for the live server; a module may override it.
+
+    One serves a test's browser and clients (with many threads); the modules that
+    test what several processes share (limits in Redis, the signing writer, the
+    shared cache, concurrent signing) ask for two.
+    """
+    return 1
+
+
+@pytest.fixture
 def live_app(
     transactional_db: None,
     smtp_server: Mailbox,
     live_app_env: dict[str, str],
     live_app_host: str,
+    live_app_web_workers: int,
 ) -> Iterator[LiveApp]:
     """The application as it runs in production: gunicorn (with its signing writer) and a worker."""
     port = free_port()
     url = f"http://{live_app_host}:{port}"
+    # The server's own temporary directory (its signing writer's socket), removed after it.
+    temporary = tempfile.mkdtemp(prefix="live-")
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -245,6 +277,7 @@ def live_app(
         "THROTTLE_PER_NETWORK": "100000",
         "THROTTLE_PER_DOMAIN": "100000",
         "PYTHONUNBUFFERED": "1",
+        "TMPDIR": temporary,
         **live_app_env,
     }
     bin_dir = Path(sys.executable).parent
@@ -253,9 +286,11 @@ def live_app(
     server_log = open(log, "ab")  # noqa: SIM115
     log_start = server_log.tell()
     worker_log = open(log_dir / "live-worker.log", "ab")  # noqa: SIM115
+    worker_log_start = worker_log.tell()
     gunicorn = [str(bin_dir / "gunicorn"), "-c", "python:safepassage.gunicorn_conf"]
     gunicorn += ["safepassage.wsgi:application", "--bind"]
-    gunicorn += [f"127.0.0.1:{port}", "--worker-class", "gthread", "--workers", "2"]
+    gunicorn += [f"127.0.0.1:{port}", "--worker-class", "gthread"]
+    gunicorn += ["--workers", str(live_app_web_workers)]
     gunicorn += ["--threads", "32", "--log-level", "warning"]
     server = subprocess.Popen(
         gunicorn,
@@ -274,22 +309,22 @@ def live_app(
     )
     try:
         _wait_http(f"{url}/healthz", server)
-        time.sleep(0.5)
-        if worker.poll() is not None:
-            raise RuntimeError(f"the worker exited with {worker.returncode}; see {log_dir}")
+        _wait_started(log_dir / "live-worker.log", worker_log_start, worker)
         yield LiveApp(
             url=url, mailbox=smtp_server, env=env, server=server, log=log, log_start=log_start
         )
     finally:
+        # The test is over, so the processes are killed, not stopped: a graceful stop
+        # takes seconds after each test (signatures/tests/test_writer.py tests it).
+        # gunicorn leads its own process group: its web workers and its writer go with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        worker.kill()
         for process in (server, worker):
-            process.terminate()
-        for process in (server, worker):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            process.wait(timeout=20)
         server_log.close()
         worker_log.close()
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def totp_device(user: Any) -> Any:

@@ -25,6 +25,12 @@ from safepassage.signatures.models import Signature
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def live_app_web_workers() -> int:
+    """Two web processes, as in production: concurrent submissions reach the writer from both."""
+    return 2
+
+
 class Browserless:
     """Just enough of a client: the page's form token, reused for every POST.
 

@@ -15,6 +15,12 @@ pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
+def live_app_web_workers() -> int:
+    """Two web processes: the limits and the counter hold only if Redis shares them."""
+    return 2
+
+
+@pytest.fixture
 def live_app_env(redis_url: str) -> dict[str, str]:
     return {"REDIS_URL": redis_url, "THROTTLE_PER_IP": "10", "COUNT_CACHE_SECONDS": "60"}
 

@@ -28,6 +28,12 @@ from safepassage.signatures.pending import PendingSignature
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def live_app_web_workers() -> int:
+    """Two web processes: both send their signatures to gunicorn's one writer."""
+    return 2
+
+
 def pending_for(petition: Any, email: str) -> PendingSignature:
     form = SignForm(sign_data(email=email), language="en")
     assert form.is_valid(), form.errors
