@@ -34,9 +34,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from signing_env import (
+    COLLECTSTATIC,
     HOST,
     BenchError,
     Database,
+    collected,
     free_port,
     manage,
     migrated,
@@ -159,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         migrated(
             app_dir, database.url, lambda: manage(app_dir, env, "migrate", "--noinput", "-v", "0")
         )
-        manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
+        collected(app_dir, data_dir / "static", lambda: manage(app_dir, env, *COLLECTSTATIC))
         demo = manage(app_dir, env, "load_demo").strip()
         match = re.search(r"https?://[^/\s]+(/\S*)", demo)
         if not match:

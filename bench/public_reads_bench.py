@@ -43,8 +43,10 @@ sys.path.insert(0, str(HERE))
 
 from routing_bench import populate, setup_django  # noqa: E402
 from signing_env import (  # noqa: E402
+    COLLECTSTATIC,
     HOST,
     BenchError,
+    collected,
     free_port,
     machine_note,
     manage,
@@ -237,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir.mkdir()
         port = free_port()
         env = production_env(data_dir, port, database_url)
-        manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
+        collected(app_dir, data_dir / "static", lambda: manage(app_dir, env, *COLLECTSTATIC))
         script = work / "report.lua"
         script.write_text(LUA)
         pages = [

@@ -42,11 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from signing_env import (
+    COLLECTSTATIC,
     HOST,
     PG_DATABASE,
     Application,
     BenchError,
     Database,
+    collected,
     free_port,
     machine_note,
     manage,
@@ -150,7 +152,7 @@ def bench_database(
         migrated(
             app_dir, database.url, lambda: manage(app_dir, env, "migrate", "--noinput", "-v", "0")
         )
-        manage(app_dir, env, "collectstatic", "--noinput", "-v", "0")
+        collected(app_dir, data_dir / "static", lambda: manage(app_dir, env, *COLLECTSTATIC))
         demo = manage(app_dir, env, "load_demo").strip()
         say(f"  {demo}")
         mode = "always" if options.challenge else "off"

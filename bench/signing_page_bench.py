@@ -58,10 +58,14 @@ def setup(code: Path, data_dir: Path) -> None:
 
     django.setup()
     from django.core.management import call_command
-    from signing_env import migrated
+    from signing_env import collected, migrated
 
     migrated(code, os.environ["DATABASE_URL"], lambda: call_command("migrate", verbosity=0))
-    call_command("collectstatic", interactive=False, verbosity=0)
+    collected(
+        code,
+        data_dir / "static",
+        lambda: call_command("collectstatic", interactive=False, verbosity=0),
+    )
 
 
 def in_process(requests: int, rounds: int, language: str, profile: bool) -> tuple[float, float]:
@@ -101,7 +105,15 @@ def in_process(requests: int, rounds: int, language: str, profile: bool) -> tupl
 def served(code: Path, seconds: int, connections: int) -> float:
     """Requests/s of the signing page under wrk, served by gunicorn as production runs it."""
     sys.path.insert(0, str(HERE))
-    from signing_env import free_port, manage, migrated, production_env, running_application
+    from signing_env import (
+        COLLECTSTATIC,
+        collected,
+        free_port,
+        manage,
+        migrated,
+        production_env,
+        running_application,
+    )
     from signing_load import ensure_wrk
 
     wrk = ensure_wrk()
@@ -113,7 +125,7 @@ def served(code: Path, seconds: int, connections: int) -> float:
         port = free_port()
         env = production_env(data_dir, port, database_url)
         migrated(code, database_url, lambda: manage(code, env, "migrate", "-v", "0"))
-        manage(code, env, "collectstatic", "--noinput", "-v", "0")
+        collected(code, data_dir / "static", lambda: manage(code, env, *COLLECTSTATIC))
         demo = "from safepassage.core.demo import load_demo; print(load_demo(2026).slug)"
         slug = manage(code, env, "shell", "-c", demo).strip().splitlines()[-1]
         with running_application(code, env, port, 2, 8, work) as app:
