@@ -243,8 +243,8 @@ def live_app_web_workers() -> int:
     """How many web processes gunicorn runs for the live server; a module may override it.
 
     One serves a test's browser and clients (with many threads); the modules that
-    test what several processes share (limits in Redis, the signing writer, the
-    shared cache, concurrent signing) ask for two.
+    test what several processes share (limits in Redis, the signing writer,
+    concurrent signing) ask for two.
     """
     return 1
 

@@ -32,8 +32,7 @@ PREFIX = "safepassage-writer-"
 
 # gunicorn's control socket (gunicornc) is not used: servers are managed with signals
 # and the service manager. Its default path is one per user ($HOME/.gunicorn/gunicorn.ctl),
-# so two servers of one user on a host would take it from each other, and stopping it
-# holds up every shutdown by about a second.
+# so two servers of one user on a host would bind the same file.
 control_socket_disable = True
 
 _writer: subprocess.Popen[bytes] | None = None
