@@ -55,11 +55,12 @@ from signing_env import (  # noqa: E402
     running_application,
     say,
     snapshot_application,
-    source_fingerprint,
     stop_processes,
     wait_http,
 )
 from signing_load import ensure_wrk  # noqa: E402
+
+from safepassage.core.tests.kept import source_fingerprint  # noqa: E402
 
 ROOT = HERE.parent
 COUNTER_TARGET = 3000

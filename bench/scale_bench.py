@@ -40,7 +40,7 @@ import psycopg
 import redis
 from aiosmtpd.controller import Controller
 
-from safepassage.core.tests import cluster, ledger
+from safepassage.core.tests import cluster, kept, ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = "scale"
@@ -133,15 +133,19 @@ def run(options: argparse.Namespace, scratch: Path) -> int:
             # What `deploy/install` does once per deployment and each host for itself.
             say("migrating (direct to PostgreSQL) and collecting static files ...")
             setup_env = a.env | {"DATABASE_URL": url, "SAFEPASSAGE_DATA_DIR": str(seed)}
-            steps = [["migrate", "-v0"]]
-            if options.static_from:  # collected by this same checkout (the tests' smoke run)
-                shutil.copytree(options.static_from, seed / "static")
-            else:
-                steps.append(["collectstatic", "--noinput", "-v0"])
-            for args in steps:
+
+            def manage(*args: str) -> None:
                 subprocess.run(
                     [sys.executable, "manage.py", *args], cwd=ROOT, env=setup_env, check=True
                 )
+
+            # Copies of the schema and the static files this same code made before, if kept.
+            kept.postgres_schema(
+                ROOT, options.pg_admin_url, options.database, lambda: manage("migrate", "-v0")
+            )
+            kept.collected(
+                ROOT, seed / "static", lambda: manage("collectstatic", "--noinput", "-v0")
+            )
             path = a.manage(
                 "shell", "-c",
                 "from safepassage.core.demo import load_demo; p = load_demo(2026);"
@@ -227,9 +231,6 @@ def main() -> int:
         default=os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
     )
     parser.add_argument("--database", default="safepassage_scale")
-    parser.add_argument(
-        "--static-from", type=Path, help="copy collected static files from here (no collectstatic)"
-    )
     parser.add_argument(
         "--redis-url",
         required=True,

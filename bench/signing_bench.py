@@ -57,7 +57,6 @@ from signing_env import (
     running_application,
     say,
     snapshot_application,
-    source_fingerprint,
     wait_mail_drained,
     with_city_index,
 )
@@ -83,6 +82,7 @@ from signing_report import (
     write_markdown,
 )
 
+from safepassage.core.tests.kept import source_fingerprint
 from safepassage.lib import pow
 
 # --------------------------------------------------------------------------- one database

@@ -8,7 +8,6 @@ CPU time of processes from /proc, and tears everything down again.
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import os
 import secrets
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from procstat import children, tree_cpu
+
+from safepassage.core.tests import kept
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -179,71 +180,24 @@ def with_city_index(app_dir: Path, env: dict[str, str]) -> None:
 
 def migrated(app_dir: Path, database_url: str, migrate: Callable[[], object]) -> None:
     """Give a new database the schema of ``app_dir``'s migrations: ``migrate()`` it, or,
-    on SQLite, copy a database migrated before from the same migrations.
+    on SQLite, copy the database migrated before from the same code and packages
+    (``safepassage/core/tests/kept.py``, which the test suite shares).
 
-    Applying the project's hundred-odd migrations costs about 10 s of CPU, more
-    than some benchmarks' own measurement; the copies are kept in the
-    project's ``var/bench-schemas/``, one per state of the application's code
-    and of the installed packages. An in-process caller migrates before its
-    first query, so nothing has the file open when the copy is put in place.
+    Applying the project's migrations costs about 13 s of CPU, more than some
+    benchmarks' own measurement. An in-process caller migrates before its first
+    query, so nothing has the file open when the copy is put in place.
     """
-    if not database_url.startswith("sqlite:///"):
+    target = Path(database_url.removeprefix("sqlite:///"))
+    if not database_url.startswith("sqlite:///") or target.exists():
         migrate()
         return
-    target = Path(database_url.removeprefix("sqlite:///"))
-    kept = ROOT / "var" / "bench-schemas" / f"{schema_key(app_dir)}.sqlite3"
-    if kept.is_file() and not target.exists():
-        copy_sqlite(kept, target)
-        return
-    migrate()
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-    part.unlink(missing_ok=True)
-    copy_sqlite(target, part)
-    part.replace(kept)  # whole or not at all, whichever benchmark finishes first
+    kept.sqlite_schema(app_dir, target, migrate)
 
 
 def collected(app_dir: Path, static_root: Path, collect: Callable[[], object]) -> None:
     """Fill a new ``static_root``: ``collect()`` (collectstatic), or copy the files
-    collected before from the same code and packages.
-
-    collectstatic compresses every file (gzip and Brotli): about 8 s of CPU, paid
-    again by each benchmark in its fresh data directory for the same files. The
-    copies are kept in the project's ``var/bench-static/``, keyed as the schemas are.
-    """
-    kept = ROOT / "var" / "bench-static" / schema_key(app_dir)
-    if kept.is_dir() and not static_root.exists():
-        shutil.copytree(kept, static_root)
-        return
-    collect()
-    part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-    shutil.rmtree(part, ignore_errors=True)
-    shutil.copytree(static_root, part)
-    try:
-        part.rename(kept)  # whole or not at all
-    except OSError:  # another benchmark kept the same files first
-        shutil.rmtree(part, ignore_errors=True)
-
-
-def schema_key(app_dir: Path) -> str:
-    """What a migrated database depends on: the application's code (its migrations, and
-    whatever answers migrate's signals), the installed packages' versions."""
-    from importlib import metadata
-
-    versions = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
-    code = source_fingerprint(app_dir)
-    return hashlib.sha256("\n".join([code, *versions]).encode()).hexdigest()[:16]
-
-
-def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy of a SQLite database (its write-ahead log included), private."""
-    os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    collected before from the same code, static files and packages (kept.py)."""
+    kept.collected(app_dir, static_root, collect)
 
 
 def manage(app_dir: Path, env: dict[str, str], *args: str) -> str:
@@ -409,20 +363,6 @@ def snapshot_application(target: Path) -> Path:
         elif source.is_file():
             shutil.copy2(source, app_dir / name)
     return app_dir
-
-
-def source_fingerprint(app_dir: Path) -> str:
-    """A short hash of the application's code and templates, tests excluded."""
-    digest = hashlib.sha256()
-    files = [app_dir / "pyproject.toml"]
-    for folder, pattern in ((app_dir / "safepassage", "*.py"), (app_dir / "templates", "*")):
-        files += [path for path in folder.rglob(pattern) if path.is_file()]
-    for path in sorted(files):
-        relative = path.relative_to(app_dir)
-        if "tests" in relative.parts or "__pycache__" in relative.parts:
-            continue
-        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:12]
 
 
 def machine_note() -> str:

@@ -252,7 +252,6 @@ def test_the_scale_benchmark_reconciles_its_ledger(redis_url: str) -> None:
     command = [str(ROOT / "bench" / "scale"), "--signers", "60", "--clients", "4"]
     command += ["--pg-admin-url", server, "--database", f"safepassage_scale_{os.getpid()}"]
     command += ["--redis-url", redis_url, "--mail-timeout", "120"]
-    command += ["--static-from", str(Path(settings.DATA_DIR) / "static")]
     done = subprocess.run(
         command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
