@@ -411,14 +411,16 @@ def collected_static() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def city_index_of_var() -> None:
-    """The city index made once in var/ (kept.py, bench/), linked into this run's data directory.
+    """The city index of var/, built once (by the first to need it: kept.py, a benchmark
+    or a pytest worker; the others wait), linked into this run's data directory.
 
-    Without it each pytest worker builds its own: about 15 s of CPU each. The
+    Without it each pytest worker built its own: about 15 s of CPU each. The
     file is never written in place (a new build replaces it), so a link is safe.
     """
     mine = cityindex.index_path()
     shared = ROOT / "var" / mine.name
-    if mine.exists() or not shared.is_file() or mine == shared:
+    cityindex.build_once(shared)
+    if mine.exists() or mine == shared:
         return
     mine.parent.mkdir(parents=True, exist_ok=True)
     try:

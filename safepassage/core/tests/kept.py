@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -92,10 +93,20 @@ def copy_sqlite(source: Path, target: Path) -> None:
         dst.close()
 
 
+@contextlib.contextmanager
+def _turn(kept: Path) -> Iterator[None]:
+    """One process at a time copies or makes ``kept``: the others wait, then copy."""
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with open(kept.parent / f"{kept.name.split('.')[0]}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def _keep_only(kept: Path) -> None:
-    """Remove the copies of other keys beside ``kept`` (a finished copy is never changed)."""
+    """Remove the finished copies of other keys beside ``kept``."""
     for other in kept.parent.iterdir():
-        if other.name.split(".")[0] != kept.name.split(".")[0] and ".part" not in other.name:
+        mine = other.name.split(".")[0] == kept.name.split(".")[0]
+        if not mine and other.suffix not in (".part", ".lock"):  # another's work in progress
             if other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)
             else:
@@ -106,19 +117,16 @@ def sqlite_schema(app_dir: Path, target: Path, migrate: Callable[[], object]) ->
     """Give the new SQLite file ``target`` the schema of ``app_dir``: a copy of the kept
     one (True), or ``migrate()``, which makes it there, and keep a copy of that (False)."""
     kept = KEPT / "schemas" / f"{schema_key(app_dir)}.sqlite3"
-    if kept.is_file():
-        try:
+    with _turn(kept):
+        if kept.is_file():
             copy_sqlite(kept, target)
             return True
-        except (FileNotFoundError, sqlite3.Error):  # removed meanwhile by a run of other code
-            target.unlink(missing_ok=True)
-    migrate()
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-    part.unlink(missing_ok=True)
-    copy_sqlite(target, part)
-    part.replace(kept)  # whole or not at all, whichever process finishes first
-    _keep_only(kept)
+        migrate()
+        part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+        part.unlink(missing_ok=True)
+        copy_sqlite(target, part)
+        part.replace(kept)  # whole or not at all
+        _keep_only(kept)
     return False
 
 
@@ -135,6 +143,13 @@ def postgres_schema(
     made again as a copy of the kept template (True), or ``migrate()``, which must leave
     it migrated with no connection open, and keep it as the template (False)."""
     template = TEMPLATE_PREFIX + schema_key(app_dir)
+    with _turn(KEPT / "postgres" / template):
+        return _postgres_schema(server_url, template, target, migrate)
+
+
+def _postgres_schema(
+    server_url: str, template: str, target: str, migrate: Callable[[], object]
+) -> bool:
     with _admin(server_url) as admin:
         found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [template]).fetchone()
         if found:
@@ -183,23 +198,17 @@ def collected(app_dir: Path, static_root: Path, collect: Callable[[], object]) -
     """Fill ``static_root`` (replacing what it held) with a copy of the kept static files
     (True), or ``collect()`` (collectstatic) into it and keep a copy (False)."""
     kept = KEPT / "static" / static_key(app_dir)
-    if kept.is_dir():
-        shutil.rmtree(static_root, ignore_errors=True)
-        try:
+    with _turn(kept):
+        if kept.is_dir():
+            shutil.rmtree(static_root, ignore_errors=True)
             shutil.copytree(kept, static_root)
             return True
-        except FileNotFoundError:  # removed meanwhile by a run of other code
-            shutil.rmtree(static_root, ignore_errors=True)
-    collect()
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-    shutil.rmtree(part, ignore_errors=True)
-    shutil.copytree(static_root, part)
-    try:
-        part.rename(kept)  # whole or not at all
-    except OSError:  # another process kept the same files first
+        collect()
+        part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
         shutil.rmtree(part, ignore_errors=True)
-    _keep_only(kept)
+        shutil.copytree(static_root, part)
+        part.rename(kept)  # whole or not at all
+        _keep_only(kept)
     return False
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -72,9 +74,36 @@ def test_a_sqlite_schema_is_made_once_then_copied_and_other_keys_removed(
     third = tmp_path / "third.sqlite3"
     assert kept.sqlite_schema(root, third, lambda: migrate(third)) is False
     assert made == [first, third]
-    assert [p.name for p in (tmp_path / "kept" / "schemas").iterdir()] == [
-        f"{kept.schema_key(root)}.sqlite3"
-    ]
+    copies = (tmp_path / "kept" / "schemas").glob("*.sqlite3")
+    assert [p.name for p in copies] == [f"{kept.schema_key(root)}.sqlite3"]
+
+
+def test_who_comes_while_a_schema_is_being_made_waits_and_copies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept, "KEPT", tmp_path / "kept")
+    root = a_checkout(tmp_path / "checkout")
+    started, made = threading.Event(), []
+
+    def slow_migrate(target: Path) -> None:
+        started.set()
+        time.sleep(0.5)  # the other comes meanwhile
+        made.append(target)
+        sqlite3.connect(target).close()
+
+    first, second = tmp_path / "first.sqlite3", tmp_path / "second.sqlite3"
+    results: dict[Path, bool] = {}
+    maker = threading.Thread(
+        target=lambda: results.update(
+            {first: kept.sqlite_schema(root, first, lambda: slow_migrate(first))}
+        )
+    )
+    maker.start()
+    started.wait(5)
+    results[second] = kept.sqlite_schema(root, second, lambda: slow_migrate(second))
+    maker.join(5)
+    assert made == [first]
+    assert results == {first: False, second: True}
 
 
 def test_static_files_are_collected_once_then_copied_over_what_was_there(

@@ -218,14 +218,19 @@ def ensure_index() -> Path:
         return _ready
     path = index_path()
     with _ready_lock:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with _file_lock(path.with_name(path.name + ".lock")):
-                # Another process may have built it while we waited for the lock.
-                if not path.exists():
-                    _build_atomically(path)
+        build_once(path)
         _ready = path
     return path
+
+
+def build_once(path: Path) -> None:
+    """Build the index at ``path`` unless it is there; one process builds, the others wait."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(path.with_name(path.name + ".lock")):
+            # Another process may have built it while we waited for the lock.
+            if not path.exists():
+                _build_atomically(path)
 
 
 @contextmanager
