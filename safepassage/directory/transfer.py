@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from safepassage.directory import wikidata
 from safepassage.directory.importreport import ImportReport, Problem, Rejected
@@ -119,6 +121,9 @@ def import_rows(
             valid.append(row)
     with database_write_lock(), transaction.atomic():
         existing = {m.key: m for m in Mission.objects.filter(key__in=seen)}
+        areas = _areas_of(existing.values())
+        named: list[tuple[Mission, dict[str, str]]] = []
+        adding: list[MissionArea] = []
         for row in valid:
             mission = existing.get(row.key)
             if mission is None:
@@ -132,38 +137,90 @@ def import_rows(
                 report.updated += 1
             else:
                 report.unchanged += 1
-            _sync_areas(mission, row.areas, row.values["source"], row.values["source_date"], report)
-            _sync_names(mission, row.names)
+            _sync_areas(
+                mission,
+                areas.get(mission.pk, {}),
+                row.areas,
+                row.values["source"],
+                row.values["source_date"],
+                report,
+                adding,
+            )
+            named.append((mission, row.names))
+        bulk_create_with_history(adding, MissionArea)
+        _sync_names(named, existing.values())
     return report
 
 
-def _sync_names(mission: Mission, names: dict[str, str]) -> None:
-    """The mission's names in other languages as the file gives them (name_<language>)."""
-    for language, name in names.items():
-        if name:
-            MissionName.objects.update_or_create(
-                mission=mission, language=language, defaults={"name": name}
-            )
-        else:
-            MissionName.objects.filter(mission=mission, language=language).delete()
+def _sync_names(named: Sequence[tuple[Mission, dict[str, str]]], known: Iterable[Mission]) -> None:
+    """The missions' names in other languages as the file gives them (name_<language>).
+
+    A handful of statements for the whole file, whatever its size. Only names that
+    change are written, and the missions whose names changed get a new ``updated_at``,
+    which the lists' caches follow (bulk writes send no signal to do it).
+    """
+    current = {
+        (name.mission_id, name.language): name
+        for name in MissionName.objects.filter(mission__in=[mission.pk for mission in known])
+    }
+    new: list[MissionName] = []
+    changed: list[MissionName] = []
+    gone: list[int] = []
+    touched: set[int] = set()
+    for mission, names in named:
+        for language, text in names.items():
+            have = current.get((mission.pk, language))
+            if text and have is None:
+                new.append(MissionName(mission=mission, language=language, name=text))
+            elif text and have is not None and have.name != text:
+                have.name = text
+                changed.append(have)
+            elif not text and have is not None:
+                gone.append(have.pk)
+            else:
+                continue
+            touched.add(mission.pk)
+    MissionName.objects.bulk_create(new)
+    MissionName.objects.bulk_update(changed, ["name"])
+    MissionName.objects.filter(pk__in=gone).delete()
+    Mission.objects.filter(pk__in=touched).update(updated_at=timezone.now())
+
+
+def _areas_of(
+    missions: Iterable[Mission], kind: str = ""
+) -> dict[int, dict[tuple[str, str], MissionArea]]:
+    """{mission pk: {(kind, code): area}} of these missions, in one query."""
+    areas = MissionArea.objects.filter(mission__in=[mission.pk for mission in missions])
+    found: dict[int, dict[tuple[str, str], MissionArea]] = {}
+    for area in areas.filter(kind=kind) if kind else areas:
+        found.setdefault(area.mission_id, {})[(area.kind, area.code)] = area
+    return found
 
 
 def _sync_areas(
     mission: Mission,
+    current: dict[tuple[str, str], MissionArea],
     wanted: Sequence[tuple[str, str]],
     source: str,
     source_date: date | None,
     report: ImportReport,
+    adding: list[MissionArea],
 ) -> None:
     # Areas listed on the mission's own row; districts imported from a separate
-    # file (with their own sources) are left alone when the row lists none.
-    current = {(a.kind, a.code): a for a in mission.areas.all()}
+    # file (with their own sources) are left alone when the row lists none. New
+    # ones go to ``adding``, written in one statement (with their history) for the file.
     kinds_given = {kind for kind, _ in wanted}
     for pair in dict.fromkeys(wanted):
         if pair not in current:
-            MissionArea(
-                mission=mission, kind=pair[0], code=pair[1], source=source, source_date=source_date
-            ).save()
+            adding.append(
+                MissionArea(
+                    mission=mission,
+                    kind=pair[0],
+                    code=pair[1],
+                    source=source,
+                    source_date=source_date,
+                )
+            )
             report.areas_added += 1
     for pair, area in current.items():
         if pair[0] in kinds_given and pair not in wanted:
@@ -211,6 +268,8 @@ def import_districts(
         lines.setdefault(key, line)
     with database_write_lock(), transaction.atomic():
         missions = {m.key: m for m in Mission.objects.filter(key__in=wanted)}
+        districts = _areas_of(missions.values(), MissionArea.Kind.DISTRICT)
+        adding: list[MissionArea] = []
         for key, codes in wanted.items():
             mission = missions.get(key)
             if mission is None:
@@ -228,17 +287,19 @@ def import_districts(
                     )
                 )
                 continue
-            current = {a.code: a for a in mission.areas.filter(kind=MissionArea.Kind.DISTRICT)}
+            current = {code: area for (_, code), area in districts.get(mission.pk, {}).items()}
             for code, (source, when) in codes.items():
                 area = current.get(code)
                 if area is None:
-                    MissionArea(
-                        mission=mission,
-                        kind=MissionArea.Kind.DISTRICT,
-                        code=code,
-                        source=source,
-                        source_date=when,
-                    ).save()
+                    adding.append(
+                        MissionArea(
+                            mission=mission,
+                            kind=MissionArea.Kind.DISTRICT,
+                            code=code,
+                            source=source,
+                            source_date=when,
+                        )
+                    )
                     report.areas_added += 1
                 elif (area.source, area.source_date) != (source, when):
                     area.source, area.source_date = source, when
@@ -251,6 +312,7 @@ def import_districts(
                     if code not in codes:
                         area.delete()
                         report.areas_removed += 1
+        bulk_create_with_history(adding, MissionArea)
     report.warnings += district_conflicts()
     return report
 

@@ -52,6 +52,17 @@ def test_a_new_name_reaches_the_cached_list_at_once(client):
     assert JAPANESE in listing(client, "ja")
 
 
+def test_a_name_changed_by_a_new_import_reaches_the_cached_list_at_once(client):
+    transfer.import_rows([{**GOOD, "name_ja": JAPANESE}])
+    assert JAPANESE in listing(client, "ja")  # the whole list is cached now
+    stamped = Mission.objects.get().updated_at
+    transfer.import_rows([{**GOOD, "name_ja": JAPANESE}])
+    assert Mission.objects.get().updated_at == stamped  # the same file changes nothing
+    transfer.import_rows([{**GOOD, "name_ja": "在ミュンヘン中国総領事館"}])
+    page = listing(client, "ja")
+    assert "在ミュンヘン中国総領事館" in page and JAPANESE not in page
+
+
 def test_an_empty_column_removes_a_name_and_a_missing_column_keeps_it():
     transfer.import_rows([{**GOOD, "name_ja": JAPANESE, "name_ko": KOREAN}])
     transfer.import_rows([{**GOOD, "name_ja": ""}])

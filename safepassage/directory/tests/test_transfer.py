@@ -45,6 +45,8 @@ def test_a_valid_row_is_imported_with_its_districts():
     assert mission.kind == Mission.Kind.CONSULATE_GENERAL
     assert mission.postal_address == "Romanstraße 107\n80639 München"
     assert sorted(mission.areas.values_list("code", flat=True)) == ["DE-BW", "DE-BY"]
+    added = MissionArea.history.filter(history_type="+").values_list("code", flat=True)
+    assert sorted(added) == ["DE-BW", "DE-BY"]  # the audit history has each new area
 
 
 @pytest.mark.parametrize(
