@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test.utils import setup_databases, teardown_databases
+from django.utils import translation
 
 from safepassage.core.tests import kept
 from safepassage.core.worker import run_all_due
@@ -386,6 +387,16 @@ def second_factor_at_login(request: pytest.FixtureRequest, monkeypatch: Any) -> 
         pass_second_factor(self, user)
 
     monkeypatch.setattr(Client, "_login", login_and_verify)
+
+
+@pytest.fixture(autouse=True)
+def site_language() -> None:
+    """Each test starts in the site's own language, whatever order the tests run in.
+
+    A request in another language leaves that language active in the thread that made it,
+    and a later test in the same process would otherwise get its messages in it.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
