@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +90,32 @@ def dump(target: Path) -> None:
         os.fsync(handle.fileno())
 
 
+# A process stopped a moment ago may still be listed while its server process exits
+# (on a busy machine, for a while): restore waits this long for the others to go.
+SETTLE_SECONDS = 3.0
+
+
 def refuse_if_in_use() -> None:
     connections.close_all()
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
-        )
-        (others,) = cursor.fetchone()
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while (others := _other_clients()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     if others:
         raise BackupError(
             f"{others} other connections to the database: stop the web server, the "
             "signing writer and every worker first"
         )
+
+
+def _other_clients() -> int:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures, even in a transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        (others,) = cursor.fetchone()
+    return int(others)
 
 
 def restore_dump(dump: Path) -> None:

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import stat
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,22 @@ def test_restore_refuses_while_the_application_is_running_or_the_backup_is_damag
     log.write_bytes(log.read_bytes() + b"\n")
     with pytest.raises(CommandError, match=r"erasures.jsonl is missing or damaged"):
         _restore(backup)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_waits_a_moment_for_a_process_just_stopped_to_let_go(client, petition):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's check sees only files still open, never a closing connection")
+    _require_pg_tools()
+    _signed_and_confirmed(client, petition, STAYER)
+    backup = _backup()
+    db = connection.settings_dict
+    app = psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+    threading.Timer(1.0, app.close).start()  # an application stopping as restore starts
+    assert "Restored" in _restore(backup)
+    assert Signature.objects.count() == 1
 
 
 @pytest.mark.django_db
