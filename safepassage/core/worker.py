@@ -199,3 +199,4 @@ class BackgroundWorker:
     def join(self, timeout: float | None = None) -> None:
         for thread in self.threads:
             thread.join(timeout)
+        self.listener.join(timeout)

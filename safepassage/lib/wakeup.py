@@ -85,16 +85,25 @@ class Listener:
     """
 
     RECONNECT_SECONDS = 5.0
-    POLL_SECONDS = 5.0
+    # How soon the thread sees ``stop`` while no notification comes (and so how long
+    # its connection outlives a shutdown); a wait for a socket, no query.
+    POLL_SECONDS = 1.0
 
     def __init__(self, channels: Iterable[str], stop: threading.Event) -> None:
         self.events = {channel: threading.Event() for channel in channels}
         self.stop = stop
+        self.thread: threading.Thread | None = None
 
     def start(self) -> None:
         if connection.vendor != "postgresql":
             return
-        threading.Thread(target=self._run, name="listener", daemon=True).start()
+        self.thread = threading.Thread(target=self._run, name="listener", daemon=True)
+        self.thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the thread, asked to stop, has closed its connection."""
+        if self.thread is not None:
+            self.thread.join(timeout)
 
     def _run(self) -> None:
         while not self.stop.is_set():

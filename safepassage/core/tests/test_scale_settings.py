@@ -155,3 +155,4 @@ def test_the_listener_goes_straight_to_postgresql_when_told(settings: Any) -> No
         assert listener.events[wakeup.MAIL].wait(5)
     finally:
         stop.set()
+        listener.join()

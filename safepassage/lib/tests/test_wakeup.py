@@ -49,6 +49,29 @@ def listening(db: Any) -> Any:
     wakeup._last_notified.clear()
     yield listener
     stop.set()
+    listener.join()
+
+
+def _listening_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND query LIKE 'LISTEN %%'"
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_listener_has_closed_its_connection_when_joined(listening):
+    assert _listening_sessions() == 1
+    listening.stop.set()
+    started = time.monotonic()
+    listening.join(timeout=10)
+    # Within a poll, so that a restore run just after a worker stops finds no client left.
+    assert time.monotonic() - started < wakeup.Listener.POLL_SECONDS + 1
+    assert listening.thread is not None and not listening.thread.is_alive()
+    assert _listening_sessions() == 0
 
 
 @pytest.mark.django_db(transaction=True)
