@@ -101,21 +101,33 @@ def refuse_if_in_use() -> None:
     while (others := _other_clients()) and time.monotonic() < deadline:
         time.sleep(0.1)
     if others:
+        listed = "; ".join(others)
         raise BackupError(
-            f"{others} other connections to the database: stop the web server, the "
-            "signing writer and every worker first"
+            f"{len(others)} other connections to the database ({listed}): stop the web "
+            "server, the signing writer and every worker first"
         )
 
 
-def _other_clients() -> int:
+def _other_clients() -> list[str]:
+    """The other clients of this database, each told by what an operator can look up.
+
+    Never the text of their queries: it may hold a signer's address.
+    """
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh figures, even in a transaction
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            "SELECT pid, application_name, client_addr, client_port, backend_start, state "
+            "FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY pid"
         )
-        (others,) = cursor.fetchone()
-    return int(others)
+        rows = cursor.fetchall()
+    return [
+        f"server process {pid}"
+        + (f" of {application!r}" if application else "")
+        + (f" from {address}:{port}" if address else " over a local socket")
+        + f", connected {started:%Y-%m-%d %H:%M:%S %Z}, {state or 'state unknown'}"
+        for pid, application, address, port, started, state in rows
+    ]
 
 
 def restore_dump(dump: Path) -> None:

@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
+from psycopg import sql
 
 from conftest import require, run_tasks, sign_data
 from safepassage.campaigns.models import Petition
@@ -185,13 +186,24 @@ def test_restore_refuses_while_the_application_is_running_or_the_backup_is_damag
         app.execute("SELECT count(*) FROM signatures_signature").fetchone()
     else:
         app = psycopg.connect(
-            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+            dbname=db["NAME"],
+            user=db["USER"],
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            application_name="left-running",
         )
+        # Its last query holds an address, as an application's may.
+        app.execute(sql.SQL("SELECT {}").format(sql.Literal(STAYER)))
+        left = app.info.backend_pid
     try:
-        with pytest.raises(CommandError, match="stop the web server"):
+        with pytest.raises(CommandError, match="stop the web server") as refused:
             _restore(backup)
     finally:
         app.close()
+    if connection.vendor == "postgresql":  # the operator is told which client is left
+        assert "1 other connections" in str(refused.value)
+        assert f"server process {left} of 'left-running'" in str(refused.value)
+        assert STAYER not in str(refused.value)
     assert Signature.objects.count() == 1
 
     log = backup / "erasures.jsonl"
