@@ -50,7 +50,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet, URLField
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -104,6 +104,8 @@ class CampaignScopedAdmin(admin.ModelAdmin[Any]):
     # Admins whose own rules admit coordinators and partner editors (events,
     # RSVPs, deliveries) start from every campaign where the user holds a role.
     any_role: ClassVar[bool] = False
+    # A web address typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
 
     def scope_campaigns(self, request: HttpRequest) -> frozenset[int]:
         return scope_campaign_ids(request, any_role=self.any_role)

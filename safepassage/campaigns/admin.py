@@ -90,7 +90,7 @@ class CampaignAdmin(CampaignScopedAdmin):
     def missing_languages(self, obj: Campaign | None) -> SafeString:
         """Languages of the site with no title and addressee for this campaign yet."""
         if obj is None or obj.pk is None:
-            return format_html("")
+            return SafeString("")
         return missing_languages_note(obj.missing_languages())
 
     @admin.display(description=_("ready to open for signing?"))
@@ -147,6 +147,6 @@ class PetitionAdmin(CampaignScopedAdmin):
     def missing_languages(self, obj: Petition | None) -> SafeString:
         """Languages of the site the petition's text is not written in yet."""
         if obj is None or obj.pk is None:
-            return format_html("")
+            return SafeString("")
         written = {text.language for text in obj.texts.all()}
         return missing_languages_note([c for c, _n in settings.LANGUAGES if c not in written])

@@ -125,7 +125,6 @@ class MissionAdmin(CampaignScopedAdmin, SimpleHistoryAdmin):  # type: ignore[mis
     inlines = [MissionNameInline, MissionAreaInline]
     actions = ["export_csv", "export_json"]
     change_list_template = "admin/directory/mission/change_list.html"
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["key", "sending_state", "kind", "name", "status"]}),
         (_("Place"), {"fields": ["host_country", "city", "postal_address", "postcode"]}),

@@ -178,7 +178,7 @@ class EventAdmin(CampaignScopedAdmin):
     @admin.display(description=_("languages still to write"))
     def missing_languages(self, obj: Event | None) -> SafeString:
         if obj is None or obj.pk is None:
-            return format_html("")
+            return SafeString("")
         return missing_languages_note(obj.missing_languages())
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

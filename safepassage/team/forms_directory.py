@@ -19,7 +19,9 @@ class ProposalForm(forms.Form):
     evidence = forms.ChoiceField(
         label=_("Evidence"), choices=Proposal.Evidence.choices, widget=forms.RadioSelect
     )
-    source_url = forms.URLField(label=_("Source URL"), required=False, max_length=500)
+    source_url = forms.URLField(
+        label=_("Source URL"), required=False, max_length=500, assume_scheme="https"
+    )
     source_date = forms.DateField(
         label=_("Date of the source, or the day you saw it"),
         required=False,

@@ -69,7 +69,7 @@ def pixels(path: Path, tmp_path: Path) -> Counter[tuple[int, int, int]]:
     for page in sorted(tmp_path.glob("page-*.png")):
         with Image.open(page) as image:
             rgb = image.convert("RGB")
-            counts.update(rgb.getdata())  # type: ignore[arg-type]
+            counts.update(rgb.get_flattened_data())  # type: ignore[arg-type]
     return counts
 
 
