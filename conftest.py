@@ -571,22 +571,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-# The markers of heavy tests, lightest first (pyproject.toml describes them).
-HEAVY = ("slow", "live", "browser")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests without the test database, then the others in pytest-django's order,
-    and in each of these groups the modules with the heaviest tests first.
+    """The tests without the test database first, the others in pytest-django's order.
 
-    pytest-django runs the transactional tests (every live server among them) after
-    the others, which must find the database as the migrations left it. Within a group
-    the order is free: modules with browser tests come first, then those that start
-    servers, then the slow ones, each module kept whole. pytest-xdist's work stealing
-    (``--dist worksteal``, pyproject.toml) gives each worker half of the tests in this
-    order, and a worker that runs out takes tests from the end of the other's; with
-    the short tests at the end, neither waits long for the other to finish a long one.
-    A test stolen late may run after tests collected after it, so no test may count on
+    pytest-django runs the transactional ones (every live server among them)
+    after the others, which must find the database as the migrations left it.
+    pytest-xdist's work stealing (``--dist worksteal``, pyproject.toml) gives
+    each worker half of the tests in this order, and a worker that runs out
+    takes tests from the end of the other's queue. A worker that steals twice
+    runs the second, earlier batch after the first, so no test may count on
     what another leaves behind (a connection still open, a thread still running).
 
     With ``--database-tests-only`` the tests that never open the test database
@@ -595,31 +588,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     own database, without DATABASE_URL).
     """
 
-    def group(item: pytest.Item) -> int:
+    def uses_database(item: pytest.Item) -> bool:
         fixtures = set(getattr(item, "fixturenames", ()))
-        marker = item.get_closest_marker("django_db")
-        if not (marker or {"db", "transactional_db"} & fixtures):
-            return 0
-        transactional = marker is not None and bool(
-            marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")
-        )
-        return 2 if transactional or {"transactional_db", "live_server"} & fixtures else 1
-
-    def weight(item: pytest.Item) -> int:
-        marked = [rank for rank, name in enumerate(HEAVY, 1) if item.get_closest_marker(name)]
-        return max(marked, default=0)
+        return bool(item.get_closest_marker("django_db") or {"db", "transactional_db"} & fixtures)
 
     if config.getoption("database_tests_only"):
-        left_out = [item for item in items if group(item) == 0]
+        left_out = [item for item in items if not uses_database(item)]
         if left_out:
             config.hook.pytest_deselected(items=left_out)
-            items[:] = [item for item in items if group(item) > 0]
-    groups = {item: group(item) for item in items}
-    heaviest: dict[tuple[int, Path], int] = {}
-    for item in items:
-        key = (groups[item], item.path)
-        heaviest[key] = max(heaviest.get(key, 0), weight(item))
-    items.sort(key=lambda item: (groups[item], -heaviest[(groups[item], item.path)]))
+            items[:] = [item for item in items if uses_database(item)]
+    items.sort(key=uses_database)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
