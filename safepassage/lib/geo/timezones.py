@@ -68,6 +68,25 @@ def _keys(country: str) -> tuple[frozenset[str], ...]:
     )
 
 
+@functools.cache
+def _everywhere() -> tuple[_City, ...]:
+    return tuple(city for cities in _cities().values() for city in cities)
+
+
+def _near(cities: tuple[_City, ...], latitude: float, longitude: float) -> _City | None:
+    """The nearest of ``cities`` if it is near enough to share the place's clock."""
+    nearest = min(
+        cities,
+        key=lambda c: distance_km(latitude, longitude, c.latitude, c.longitude),
+        default=None,
+    )
+    if nearest is None:
+        return None
+    if distance_km(latitude, longitude, nearest.latitude, nearest.longitude) > _MAX_KM:
+        return None
+    return nearest
+
+
 def time_zone_for(
     country: str, city: str = "", latitude: float | None = None, longitude: float | None = None
 ) -> str | None:
@@ -75,21 +94,12 @@ def time_zone_for(
     country = country.strip().upper()
     cities = _cities().get(country, ())
     if latitude is not None and longitude is not None:
-        everywhere = tuple(c for group in _cities().values() for c in group)
         # Overseas territories have country codes of their own in GeoNames
         # (Réunion is RE, not FR): a mission far from any city of its host
         # country takes the zone of the nearest city at all.
-        for candidates in (cities, everywhere):
-            nearest = min(
-                candidates,
-                key=lambda c: distance_km(latitude, longitude, c.latitude, c.longitude),
-                default=None,
-            )
-            if (
-                nearest is not None
-                and distance_km(latitude, longitude, nearest.latitude, nearest.longitude) <= _MAX_KM
-            ):
-                return nearest.time_zone
+        near = _near(cities, latitude, longitude) or _near(_everywhere(), latitude, longitude)
+        if near is not None:
+            return near.time_zone
     key = normalise(city)
     if key:
         named = [c for c, keys in zip(cities, _keys(country), strict=True) if key in keys]
